@@ -9,6 +9,8 @@
 //!   (SIGPIPE); a shell would show 141").
 //! - [`process`]: the only `unsafe` in the course: a `fork` that refuses to
 //!   run in a multi-threaded process, and setting a signal's disposition.
+//! - [`raw_status`]: a bounded wait that returns the status word as C's
+//!   `waitpid` stores it, undecoded, for lessons about that word.
 //! - [`watchdog`]: bounds for everything that can block: a read with a
 //!   deadline, a wait for a child with a deadline, and a subprocess run with
 //!   a time limit (used by every test).
@@ -16,6 +18,7 @@
 pub mod cli;
 pub mod narrate;
 pub mod process;
+pub mod raw_status;
 pub mod status;
 pub mod watchdog;
 
