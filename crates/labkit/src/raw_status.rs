@@ -50,6 +50,7 @@ mod tests {
     }
 
     /// Starts `sh -c script` and returns its pid, unreaped: the test reaps it.
+    #[allow(clippy::zombie_processes, reason = "reaped by wait_for_raw_status")]
     fn spawn_shell(script: &str) -> Pid {
         let child = std::process::Command::new("sh")
             .args(["-c", script])
