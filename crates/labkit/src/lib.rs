@@ -11,11 +11,16 @@
 //!   run in a multi-threaded process, and setting a signal's disposition.
 //! - [`raw_status`]: a bounded wait that returns the status word as C's
 //!   `waitpid` stores it, undecoded, for lessons about that word.
+//! - [`fifo`]: FIFOs made safely: a private directory (mode 0700), FIFOs
+//!   made 0600 and opened only after checking they are ours (`O_NOFOLLOW`,
+//!   then `fstat`), removed on drop, on panic and on Ctrl-C or SIGTERM;
+//!   blocking opens with a time limit.
 //! - [`watchdog`]: bounds for everything that can block: a read with a
 //!   deadline, a wait for a child with a deadline, and a subprocess run with
 //!   a time limit (used by every test).
 
 pub mod cli;
+pub mod fifo;
 pub mod narrate;
 pub mod process;
 pub mod raw_status;
