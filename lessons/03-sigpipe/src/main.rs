@@ -79,7 +79,7 @@ enum Mode {
     RustDefault,
     /// SIGPIPE restored to SIG_DFL, as in C: the kernel kills the writer (status 141).
     DefaultSignal,
-    /// SIGPIPE ignored and EPIPE handled: stop quietly with status 0, like `yes`.
+    /// SIGPIPE ignored and EPIPE handled: stop quietly, with status 0.
     Graceful,
 }
 
@@ -116,7 +116,7 @@ fn demo() -> Result<ExitCode, Box<dyn Error>> {
     // ANCHOR: two-runs
     say(
         Note,
-        "1. The child restores SIGPIPE to SIG_DFL, as every C program starts.",
+        "1. The child restores SIGPIPE to SIG_DFL, the disposition a C program starts with.",
     );
     let (child, raw) = writer_meets_closed_pipe(Disposition::Default)?;
     explain_status_word(child, raw);
@@ -181,7 +181,7 @@ fn writer_meets_closed_pipe(disposition: Disposition) -> Result<(Pid, i32), Box<
         .ok_or_else(|| format!("child {child} was still running after {PATIENCE:?}"))?;
     trace(
         Parent,
-        &format!("waitpid({child}, [{raw:#06x}], 0)"),
+        &format!("waitpid({child}, [{raw:#06x}], WNOHANG)"),
         &Ok::<_, Errno>(child),
     );
     Ok((child, raw))
@@ -268,6 +268,7 @@ fn child_writes(read_end: OwnedFd, write_end: OwnedFd, disposition: Disposition)
 }
 // ANCHOR_END: child
 
+// ANCHOR: wait-no-reader
 /// Waits, at most [`PATIENCE`], until no read end of the pipe is open.
 ///
 /// On Linux, poll() reports POLLERR on a pipe's write end once the last read
@@ -306,6 +307,7 @@ fn wait_until_no_reader(write_end: &OwnedFd) -> Result<(), String> {
         }
     }
 }
+// ANCHOR_END: wait-no-reader
 
 /// What the kernel says about SIGPIPE in this process: /proc/self/status
 /// lists the ignored signals as a mask, `SigIgn`, where signal N is bit N-1.
@@ -316,18 +318,16 @@ fn sigpipe_in_proc(who: Speaker) -> Result<String, Box<dyn Error>> {
         .find_map(|line| line.strip_prefix("SigIgn:"))
         .ok_or("no SigIgn line in /proc/self/status")?;
     let mask = u64::from_str_radix(mask.trim(), 16)?;
-    let sigpipe_bit = 1u64 << (Signal::SIGPIPE as u32 - 1);
-    Ok(if mask & sigpipe_bit != 0 {
-        format!(
-            "/proc/self/status of the {}: SigIgn has bit 1 << 12 set: SIGPIPE is ignored (SIG_IGN)",
-            who.tag()
-        )
+    let bit = Signal::SIGPIPE as u32 - 1;
+    let (state, meaning) = if mask & (1 << bit) != 0 {
+        ("set", "SIGPIPE is ignored (SIG_IGN)")
     } else {
-        format!(
-            "/proc/self/status of the {}: SigIgn has bit 1 << 12 clear: SIGPIPE is at its default (SIG_DFL)",
-            who.tag()
-        )
-    })
+        ("clear", "SIGPIPE is at its default (SIG_DFL)")
+    };
+    Ok(format!(
+        "/proc/self/status of the {}: SigIgn has bit 1 << {bit} {state}: {meaning}",
+        who.tag()
+    ))
 }
 
 // ANCHOR: status-word
@@ -430,8 +430,9 @@ fn stream(mode: Mode, lines: u64) -> Result<ExitCode, Box<dyn Error>> {
             write_lines(lines)?;
         }
         Mode::Graceful => match write_lines(lines) {
-            // The reader has had all it wanted: stop, quietly, successfully,
-            // as `yes` does when `head` leaves.
+            // The reader has had all it wanted: stop, quietly and
+            // successfully. (`yes` is as quiet in `yes | head`, but it is
+            // killed by SIGPIPE: its status is 141.)
             Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {}
             other => other?,
         },
