@@ -480,7 +480,6 @@ fn build(workspace: &Workspace, target: &Target) -> Result<Built, Problem> {
 /// `---- NAME stdout ----` section for each failure.
 pub fn parse_libtest(output: &str) -> Vec<TestResult> {
     let mut results: Vec<TestResult> = Vec::new();
-    let mut lines = output.lines().peekable();
     let mut current_failure: Option<(String, Vec<&str>)> = None;
     let finish = |failure: Option<(String, Vec<&str>)>, results: &mut Vec<TestResult>| {
         if let Some((name, body)) = failure {
@@ -489,7 +488,7 @@ pub fn parse_libtest(output: &str) -> Vec<TestResult> {
             }
         }
     };
-    while let Some(line) = lines.next() {
+    for line in output.lines() {
         if let Some((name, outcome)) = line
             .strip_prefix("test ")
             .and_then(|rest| rest.rsplit_once(" ... "))

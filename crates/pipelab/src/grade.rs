@@ -295,7 +295,11 @@ fn junit(report: &Report) -> String {
                     .as_deref()
                     .or(e.detail.as_deref())
                     .unwrap_or(e.status);
-                let first = message.lines().next().unwrap_or("");
+                // The location line says where; the line after it says what.
+                let first = message
+                    .lines()
+                    .find(|line| !line.trim().is_empty() && !line.starts_with("panicked at"))
+                    .unwrap_or(e.status);
                 let _ = writeln!(
                     out,
                     ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>",

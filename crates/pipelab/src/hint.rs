@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use crate::course::Workspace;
+use crate::course::{Lesson, Workspace};
 use crate::state::State;
 use crate::{Outcome, ui};
 
@@ -16,13 +16,12 @@ pub fn hint(workspace: &Workspace, lesson: &str, all: bool) -> Outcome {
         return Ok(ExitCode::SUCCESS);
     }
     let mut state = State::load(&workspace.state_dir);
-    let seen = state.hints.get(&lesson.slug).copied().unwrap_or(0);
     let shown = if all {
+        state.hints.insert(lesson.slug.clone(), hints.len());
         hints.len()
     } else {
-        (seen + 1).min(hints.len())
+        reveal_next(&mut state, lesson)
     };
-    state.hints.insert(lesson.slug.clone(), shown.max(seen));
     state.save(&workspace.state_dir)?;
 
     for (index, text) in hints.iter().enumerate().take(shown) {
@@ -47,4 +46,12 @@ pub fn hint(workspace: &Workspace, lesson: &str, all: bool) -> Outcome {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Counts one more hint of `lesson` as seen; returns how many are seen now.
+pub fn reveal_next(state: &mut State, lesson: &Lesson) -> usize {
+    let seen = state.hints.get(&lesson.slug).copied().unwrap_or(0);
+    let shown = (seen + 1).min(lesson.hints.len());
+    state.hints.insert(lesson.slug.clone(), shown);
+    shown
 }
