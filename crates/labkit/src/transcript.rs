@@ -1,0 +1,548 @@
+//! Transcripts: the book's "what you will see" blocks, generated from the
+//! real programs and checked so that they cannot drift.
+//!
+//! A lesson declares its transcripts in its `[[lessons]]` block of
+//! course.toml:
+//!
+//! ```toml
+//! [[lessons.transcripts]]
+//! name = "keep-write-end"     # stored as book/src/transcripts/01-pipe-fork-keep-write-end.txt
+//! program = "pipe-fork"       # optional: the lesson's demo program by default
+//! args = ["--keep-write-end"]
+//! ```
+//!
+//! and its `tests/transcripts.rs` makes the one call [`check_lesson`]. That
+//! runs each program with `--color never` and the args, turns what varies
+//! from run to run into placeholders ([`normalise`]), and compares the result
+//! with the stored file. A difference fails the test with the command that
+//! regenerates the files:
+//! `PIPELAB_UPDATE_TRANSCRIPTS=1 cargo test -p <lesson crate> --test transcripts`.
+//!
+//! What varies, and what it becomes:
+//! - process ids after `pid`, `child`, `process` or in `Pid(...)`, and every
+//!   later use of the same number: `<pid1>`, `<pid2>`, ... in order of
+//!   appearance, so a reader still sees which process is which;
+//! - durations, a number before `s`, `ms`, `us`, `µs` or `ns`: `<t>`;
+//! - paths in the temporary directory (`/tmp/.tmpAbC123`): `<tmpdir>`;
+//! - file descriptor numbers vary only with what the program inherits, so
+//!   the program is started with every inherited descriptor above 2 closed:
+//!   its pipes get the numbers a learner sees in a terminal (3, 4, ...).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::watchdog;
+
+/// The environment variable that turns a check into a regeneration.
+pub const UPDATE_VAR: &str = "PIPELAB_UPDATE_TRANSCRIPTS";
+
+/// How long one transcripted run may take before it counts as a hang.
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// The parts of course.toml that transcripts need.
+#[derive(Debug, Deserialize)]
+pub struct Course {
+    pub lessons: Vec<Lesson>,
+}
+
+/// One `[[lessons]]` block (the fields transcripts need).
+#[derive(Debug, Deserialize)]
+pub struct Lesson {
+    pub number: u32,
+    pub slug: String,
+    #[serde(rename = "crate")]
+    pub krate: String,
+    #[serde(default)]
+    pub programs: Vec<String>,
+    pub demo: Option<String>,
+    #[serde(default)]
+    pub transcripts: Vec<Transcript>,
+}
+
+/// One `[[lessons.transcripts]]` entry.
+#[derive(Debug, Deserialize)]
+pub struct Transcript {
+    pub name: String,
+    pub program: Option<String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+}
+
+impl Lesson {
+    /// `01-pipe-fork`: the lesson's directory, chapter and transcript prefix.
+    pub fn dir_name(&self) -> String {
+        format!("{:02}-{}", self.number, self.slug)
+    }
+
+    /// The program a transcript runs: its own, or the lesson's demo.
+    pub fn program_of<'a>(&'a self, transcript: &'a Transcript) -> Option<&'a str> {
+        transcript
+            .program
+            .as_deref()
+            .or(self.demo.as_deref())
+            .or(self.programs.first().map(String::as_str))
+    }
+
+    /// Where the book keeps `transcript`, relative to the workspace.
+    pub fn transcript_path(&self, transcript: &Transcript) -> PathBuf {
+        PathBuf::from("book/src/transcripts").join(format!(
+            "{}-{}.txt",
+            self.dir_name(),
+            transcript.name
+        ))
+    }
+
+    /// The command a learner types to see what `transcript` shows.
+    pub fn command_line(&self, transcript: &Transcript) -> String {
+        let mut line = format!("cargo lab run {}", self.number);
+        let program = self.program_of(transcript);
+        if program.is_some() && program != self.demo.as_deref() {
+            line.push(' ');
+            line.push_str(program.unwrap_or_default());
+        }
+        if !transcript.args.is_empty() {
+            line.push_str(" --");
+            for arg in &transcript.args {
+                line.push(' ');
+                line.push_str(&shell_quote(arg));
+            }
+        }
+        line
+    }
+}
+
+/// Reads course.toml from the workspace `root`.
+pub fn read_course(root: &Path) -> Result<Course, String> {
+    let path = root.join("course.toml");
+    let text = fs::read_to_string(&path).map_err(|error| format!("{}: {error}", path.display()))?;
+    toml::from_str(&text).map_err(|error| format!("{}: {error}", path.display()))
+}
+
+/// Checks (or, with `PIPELAB_UPDATE_TRANSCRIPTS=1`, rewrites) every
+/// transcript of the lesson whose crate is in `lesson_dir`. Call it from the
+/// lesson's `tests/transcripts.rs` with `env!("CARGO_MANIFEST_DIR")`.
+///
+/// Panics, as a failing test, with a message naming the lesson, each stale
+/// transcript and the command that regenerates them.
+pub fn check_lesson(lesson_dir: &str) {
+    if let Err(message) = check_lesson_at(Path::new(lesson_dir), &programs_dir()) {
+        panic!("{message}");
+    }
+}
+
+/// [`check_lesson`], with the directory holding the built programs given.
+pub fn check_lesson_at(lesson_dir: &Path, programs: &Path) -> Result<(), String> {
+    let root = lesson_dir.join("../..");
+    let course = read_course(&root)?;
+    let dir_name = lesson_dir
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let lesson = course
+        .lessons
+        .iter()
+        .find(|lesson| lesson.dir_name() == dir_name)
+        .ok_or_else(|| format!("course.toml has no lesson for lessons/{dir_name}"))?;
+    let regenerate = format!(
+        "{UPDATE_VAR}=1 cargo test -p {} --test transcripts",
+        lesson.krate
+    );
+    if lesson.transcripts.is_empty() {
+        return Err(format!(
+            "lesson {:02} ({}) declares no [[lessons.transcripts]] in course.toml: \
+             add one per \"what you will see\" block of its chapter, then run `{regenerate}`",
+            lesson.number, lesson.slug
+        ));
+    }
+    let updating =
+        std::env::var_os(UPDATE_VAR).is_some_and(|value| !value.is_empty() && value != "0");
+
+    let mut stale = Vec::new();
+    for transcript in &lesson.transcripts {
+        let program = lesson.program_of(transcript).ok_or_else(|| {
+            format!(
+                "lesson {:02}: transcript {:?} names no program",
+                lesson.number, transcript.name
+            )
+        })?;
+        let actual = record(lesson, transcript, &programs.join(program))?;
+        let path = root.join(lesson.transcript_path(transcript));
+        let stored = fs::read_to_string(&path).unwrap_or_default();
+        if stored == actual {
+            continue;
+        }
+        if updating {
+            fs::write(&path, &actual).map_err(|error| format!("{}: {error}", path.display()))?;
+            eprintln!("wrote {}", lesson.transcript_path(transcript).display());
+        } else {
+            stale.push(format!(
+                "{} (`{}`):\n{}",
+                lesson.transcript_path(transcript).display(),
+                lesson.command_line(transcript),
+                difference(&stored, &actual)
+            ));
+        }
+    }
+    stale.extend(orphans(&root, lesson, updating)?);
+    if stale.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "lesson {:02} ({}): the book's transcripts no longer match the program.\n\n{}\n\n\
+         If the new output is right, regenerate the transcripts and review the diff:\n    {regenerate}",
+        lesson.number,
+        lesson.slug,
+        stale.join("\n\n")
+    ))
+}
+
+/// Stored transcripts of `lesson` that course.toml no longer declares; with
+/// `updating`, they are removed instead.
+fn orphans(root: &Path, lesson: &Lesson, updating: bool) -> Result<Vec<String>, String> {
+    let dir = root.join("book/src/transcripts");
+    let declared: Vec<PathBuf> = lesson
+        .transcripts
+        .iter()
+        .map(|transcript| root.join(lesson.transcript_path(transcript)))
+        .collect();
+    let prefix = format!("{}-", lesson.dir_name());
+    let mut found = Vec::new();
+    for entry in fs::read_dir(&dir).map_err(|error| format!("{}: {error}", dir.display()))? {
+        let path = entry.map_err(|error| error.to_string())?.path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if name.starts_with(&prefix) && name.ends_with(".txt") && !declared.contains(&path) {
+            if updating {
+                fs::remove_file(&path).map_err(|error| format!("{}: {error}", path.display()))?;
+                eprintln!("removed {}", path.display());
+            } else {
+                found.push(format!(
+                    "book/src/transcripts/{name}: not declared in course.toml any more"
+                ));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Runs one transcript's program and renders what a learner would see: the
+/// command, the output (stdout, then stderr), and the status if not 0.
+pub fn record(lesson: &Lesson, transcript: &Transcript, program: &Path) -> Result<String, String> {
+    if !program.is_file() {
+        return Err(format!(
+            "lesson {:02}: no program at {} (is {:?} a [[bin]] of {}?)",
+            lesson.number,
+            program.display(),
+            program.file_name().unwrap_or_default(),
+            lesson.krate
+        ));
+    }
+    let mut command = Command::new(program);
+    command
+        .arg("--color")
+        .arg("never")
+        .args(&transcript.args)
+        .env("NO_COLOR", "1");
+    inherit_only_standard_descriptors(&mut command);
+    let done = watchdog::run(&mut command, LIMIT).map_err(|error| {
+        format!(
+            "lesson {:02}, transcript {:?}: {error}",
+            lesson.number, transcript.name
+        )
+    })?;
+    let mut shown = format!("$ {}\n", lesson.command_line(transcript));
+    shown.push_str(&done.stdout);
+    shown.push_str(&done.stderr);
+    if !shown.ends_with('\n') {
+        shown.push('\n');
+    }
+    match (done.status.code(), done.status.signal()) {
+        (Some(0), _) => {}
+        (Some(code), _) => writeln!(shown, "(exit status {code})").unwrap_or_default(),
+        (None, Some(signal)) => writeln!(shown, "(killed by signal {signal})").unwrap_or_default(),
+        (None, None) => {}
+    }
+    let temp = std::env::temp_dir();
+    Ok(normalise(&shown, &temp.to_string_lossy()))
+}
+
+/// Marks every descriptor above 2 close-on-exec in the child before it
+/// execs, so the program starts with stdin, stdout and stderr only, as in a
+/// terminal, whatever the test harness (or cargo's jobserver) left open.
+fn inherit_only_standard_descriptors(command: &mut Command) {
+    // SAFETY: the closure runs in the forked child before exec, and makes
+    // only raw system calls (close_range, fcntl), which are async-signal-safe,
+    // allocate nothing and touch no memory of the parent's.
+    #[allow(unsafe_code)]
+    unsafe {
+        command.pre_exec(|| {
+            #[cfg(target_os = "linux")]
+            {
+                // Linux 5.11+: one call. Close-on-exec rather than close, so
+                // that std's own exec-error pipe still works until exec.
+                let all = libc::syscall(
+                    libc::SYS_close_range,
+                    3u32,
+                    u32::MAX,
+                    libc::CLOSE_RANGE_CLOEXEC,
+                );
+                if all == 0 {
+                    return Ok(());
+                }
+            }
+            for fd in 3..1024 {
+                libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Replaces what varies from run to run (see the module's documentation).
+/// `temp_dir` is the system's temporary directory, usually `/tmp`.
+pub fn normalise(text: &str, temp_dir: &str) -> String {
+    let text = temp_paths(text, temp_dir.trim_end_matches('/'));
+    let text = durations(&text);
+    pids(&text)
+}
+
+/// `/tmp/.tmpAbC123/fifo` becomes `<tmpdir>/fifo`.
+fn temp_paths(text: &str, temp_dir: &str) -> String {
+    if temp_dir.is_empty() {
+        return text.to_string();
+    }
+    let prefix = format!("{temp_dir}/");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(&prefix) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + prefix.len()..];
+        let end = after
+            .find(|c: char| c == '/' || c.is_whitespace() || "\"'`),:;]".contains(c))
+            .unwrap_or(after.len());
+        out.push_str("<tmpdir>");
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `1.7 s`, `200 ms`, `35µs` become `<t> s`, `<t> ms`, `<t>µs`.
+fn durations(text: &str) -> String {
+    const UNITS: [&str; 5] = ["ms", "us", "µs", "ns", "s"];
+    let mut out = String::with_capacity(text.len());
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut index = 0;
+    while index < chars.len() {
+        let (at, c) = chars[index];
+        let starts_number = c.is_ascii_digit()
+            && (index == 0 || !is_word(chars[index - 1].1) && chars[index - 1].1 != '.');
+        if starts_number {
+            let mut end = index;
+            while end < chars.len() && (chars[end].1.is_ascii_digit() || chars[end].1 == '.') {
+                end += 1;
+            }
+            let number_end = chars.get(end).map_or(text.len(), |&(at, _)| at);
+            let after = &text[number_end..];
+            let unit_follows = UNITS.iter().any(|unit| {
+                let rest = after.strip_prefix(' ').unwrap_or(after);
+                rest.strip_prefix(unit)
+                    .is_some_and(|tail| !tail.starts_with(is_word))
+            });
+            if unit_follows && !text[at..number_end].ends_with('.') {
+                out.push_str("<t>");
+                index = end;
+                continue;
+            }
+            out.push_str(&text[at..number_end]);
+            index = end;
+            continue;
+        }
+        out.push(c);
+        index += 1;
+    }
+    out
+}
+
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Finds process ids by the words before them, then replaces every use of
+/// each, numbered in order of first appearance.
+fn pids(text: &str) -> String {
+    const BEFORE: [&str; 4] = ["pid", "pids", "child", "process"];
+    let mut names: HashMap<String, String> = HashMap::new();
+    let mut order = 0;
+    let mut previous = String::new();
+    for word in text.split(|c: char| c.is_whitespace() || c == '=') {
+        let digits: String = word
+            .trim_start_matches("Pid(")
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let after_keyword = BEFORE.contains(&previous.as_str()) || word.starts_with("Pid(");
+        if after_keyword && digits.len() >= 3 && !names.contains_key(&digits) {
+            order += 1;
+            names.insert(digits, format!("<pid{order}>"));
+        }
+        previous = word
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase();
+    }
+    if names.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut number = String::new();
+    let mut previous_char = ' ';
+    for c in text.chars().chain(std::iter::once('\0')) {
+        if c.is_ascii_digit() && (!number.is_empty() || !is_word(previous_char)) {
+            number.push(c);
+            continue;
+        }
+        if !number.is_empty() {
+            match names.get(&number) {
+                Some(name) if !is_word(c) => out.push_str(name),
+                _ => out.push_str(&number),
+            }
+            number.clear();
+        }
+        if c != '\0' {
+            out.push(c);
+        }
+        previous_char = c;
+    }
+    out
+}
+
+/// A short account of how `actual` differs from `stored`: the first lines
+/// that differ, with their numbers.
+fn difference(stored: &str, actual: &str) -> String {
+    if stored.is_empty() {
+        return "    the book has no such transcript yet".to_string();
+    }
+    let stored_lines: Vec<&str> = stored.lines().collect();
+    let actual_lines: Vec<&str> = actual.lines().collect();
+    let mut out = String::new();
+    let mut shown = 0;
+    for line in 0..stored_lines.len().max(actual_lines.len()) {
+        let (book, now) = (stored_lines.get(line), actual_lines.get(line));
+        if book == now {
+            continue;
+        }
+        let _ = writeln!(out, "    line {}:", line + 1);
+        let _ = writeln!(out, "      book: {}", book.copied().unwrap_or("(nothing)"));
+        let _ = writeln!(out, "      now:  {}", now.copied().unwrap_or("(nothing)"));
+        shown += 1;
+        if shown == 3 {
+            let _ = writeln!(out, "    ...");
+            break;
+        }
+    }
+    out.trim_end().to_string()
+}
+
+fn shell_quote(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_=./:,".contains(c));
+    if plain {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+/// Where cargo put the programs of the crate under test: beside the
+/// `deps/` directory that holds the test executable itself.
+fn programs_dir() -> PathBuf {
+    let test_exe = std::env::current_exe().unwrap_or_default();
+    let deps = test_exe.parent().unwrap_or(Path::new("."));
+    deps.parent().unwrap_or(deps).to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pids_are_numbered_in_order_and_replaced_everywhere() {
+        let text = "parent | pid 12593: forked child 12594\nkernel | waitpid(12594) = 12594\nmessage 1 of 5\n";
+        assert_eq!(
+            normalise(text, "/tmp"),
+            "parent | pid <pid1>: forked child <pid2>\nkernel | waitpid(<pid2>) = <pid2>\nmessage 1 of 5\n"
+        );
+    }
+
+    #[test]
+    fn small_numbers_after_child_are_not_pids() {
+        assert_eq!(
+            normalise("child 3 of 5, fd 4\n", "/tmp"),
+            "child 3 of 5, fd 4\n"
+        );
+    }
+
+    #[test]
+    fn durations_keep_their_unit() {
+        assert_eq!(
+            normalise(
+                "blocked for 1.7 s, slept 200 ms and 35µs; read 15 bytes, 2 sets\n",
+                "/tmp"
+            ),
+            "blocked for <t> s, slept <t> ms and <t>µs; read 15 bytes, 2 sets\n"
+        );
+    }
+
+    #[test]
+    fn temporary_paths_lose_their_random_part() {
+        assert_eq!(
+            normalise("made /tmp/.tmpAbC123/server.fifo (mode 0600)\n", "/tmp"),
+            "made <tmpdir>/server.fifo (mode 0600)\n"
+        );
+    }
+
+    #[test]
+    fn the_command_line_names_a_program_only_when_it_is_not_the_demo() {
+        let lesson = Lesson {
+            number: 4,
+            slug: "fifo".into(),
+            krate: "lesson04-fifo".into(),
+            programs: vec!["demo".into(), "server".into()],
+            demo: Some("demo".into()),
+            transcripts: vec![],
+        };
+        let plain = Transcript {
+            name: "default".into(),
+            program: None,
+            args: vec![],
+        };
+        let server = Transcript {
+            name: "server".into(),
+            program: Some("server".into()),
+            args: vec!["--name".into(), "a b".into()],
+        };
+        assert_eq!(lesson.command_line(&plain), "cargo lab run 4");
+        assert_eq!(
+            lesson.command_line(&server),
+            "cargo lab run 4 server -- --name 'a b'"
+        );
+        assert_eq!(
+            lesson.transcript_path(&server),
+            Path::new("book/src/transcripts/04-fifo-server.txt")
+        );
+    }
+
+    #[test]
+    fn a_difference_names_the_first_changed_line() {
+        let shown = difference("a\nb\nc\n", "a\nB\nc\n");
+        assert_eq!(shown, "    line 2:\n      book: b\n      now:  B");
+    }
+}
