@@ -35,8 +35,8 @@ pub fn show(page: usize) -> Outcome<()> {
     say(
         Parent,
         format!(
-            "a {size}-byte pipe (F_GETPIPE_SZ); I will write {total} bytes into it, \
-             1 byte per write(), blocking"
+            "a {size}-byte pipe (F_GETPIPE_SZ) with an ordinary, blocking write end:\n\
+             I will write {total} bytes into it, 1 byte per write()"
         ),
     );
     say(
@@ -62,7 +62,7 @@ pub fn show(page: usize) -> Outcome<()> {
     // The child is the only reader now. Should it die, my writes fail with
     // EPIPE at once instead of waiting forever for room.
     drop(read_end);
-    say(Parent, format!("forked reader {reader}"));
+    say(Parent, format!("forked my reader, child {reader}"));
     // ANCHOR_END: fork-reader
 
     // ANCHOR: blocking-writes
@@ -104,9 +104,12 @@ pub fn show(page: usize) -> Outcome<()> {
     match checked("waitpid", wait_for_child(reader, PATIENCE))? {
         Some(ended) => say(
             Parent,
-            format!("reaped reader {reader}: {}", status::explain(&ended)),
+            format!(
+                "reaped my reader, child {reader}: {}",
+                status::explain(&ended)
+            ),
         ),
-        None => return Err(format!("reader {reader} still running after 10 s")),
+        None => return Err(format!("reader child {reader} still running after 10 s")),
     }
     say(
         Note,

@@ -43,8 +43,9 @@ pub fn show() -> Outcome<()> {
     say(
         Note,
         "Up to PIPE_BUF, a write never goes in partly, so lines written by several\n\
-         writers never mix. Above it the kernel may split a write: here it put the\n\
-         1 byte that fit into the last page, and the caller must write the rest.",
+         writers never mix. Above it the kernel may split a write: of the 4097 bytes\n\
+         (a page and 1), it put the odd byte into the last page, found no free page\n\
+         for the rest, and returned 1. The caller must write the other 4096 later.",
     );
     Ok(())
 }

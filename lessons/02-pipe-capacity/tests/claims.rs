@@ -299,7 +299,7 @@ fn a_blocking_writer_stops_exactly_when_the_pipe_is_full() {
     let total = size + taken;
     assert_eq!(the_number_after(&out, "wrote all "), total, "{out}");
     assert_eq!(the_number_after(&out, "the reader got "), total, "{out}");
-    assert!(out.contains("reaped reader"), "{out}");
+    assert!(out.contains("reaped my reader"), "{out}");
     assert!(out.contains("exited with code 0"), "{out}");
 }
 
