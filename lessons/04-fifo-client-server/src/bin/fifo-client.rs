@@ -1,0 +1,201 @@
+//! Lesson 04 — `fifo-client`: write framed messages into a server's FIFO.
+//!
+//! What it teaches: a writer's `open` of a FIFO waits until a reader has it
+//! open. With `O_NONBLOCK` it does not wait: it fails at once with ENXIO
+//! when there is no reader. The client tries that first, to show it, then
+//! waits (with a limit). Each message goes out as one frame in one `write`:
+//! up to `PIPE_BUF` bytes (4096 on Linux), the kernel never mixes it with
+//! another writer's bytes. If the server goes away, the next `write` fails
+//! with EPIPE (Rust ignores SIGPIPE, which would otherwise kill us: lesson 03).
+//!
+//! Usage:
+//!   cargo lab run 4 client -- --path FIFO                  `ping` 100 times, then `end`
+//!   cargo lab run 4 client -- --path FIFO --count 5 --message hello --interval-ms 300
+//!   cargo lab run 4 client -- --path FIFO --framing fixed  the classic 4-byte protocol
+//!
+//! What to look for: started before the server, the client reports ENXIO and
+//! waits in `open`; started after, its open succeeds at once. Stop the
+//! server mid-stream and the client ends with one line about EPIPE.
+
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use labkit::Speaker::{Client, Kernel, Note};
+use labkit::fifo::{Access, FifoError, open, open_within};
+use labkit::{say, trace};
+use lesson04_fifo_client_server::{FramingArgs, shown};
+use nix::errno::Errno;
+use nix::fcntl::{FcntlArg, OFlag, fcntl};
+use nix::unistd::write;
+
+/// Sends framed messages into a FIFO, then `end`.
+#[derive(Parser)]
+#[command(name = "fifo-client", version)]
+struct Args {
+    /// The server's FIFO (the server prints it).
+    #[arg(long, value_name = "PATH")]
+    path: PathBuf,
+
+    /// How many messages to send before `end`.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    count: u32,
+
+    /// The message to send.
+    #[arg(long, default_value = "ping")]
+    message: String,
+
+    /// Milliseconds to wait between two messages.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    interval_ms: u64,
+
+    #[command(flatten)]
+    framing: FramingArgs,
+
+    /// How long to wait in open() for a server to open the FIFO for reading.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    wait: u64,
+
+    /// Print only the first and the last message sent.
+    #[arg(long)]
+    quiet: bool,
+
+    #[command(flatten)]
+    common: labkit::CommonArgs,
+}
+
+fn main() -> ExitCode {
+    let args: Args = labkit::cli::parse();
+    args.common.apply();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("fifo-client: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    let frame = args.framing.encode(args.message.as_bytes())?;
+    let end = args.framing.encode(b"end")?;
+    if frame.len() > libc::PIPE_BUF {
+        say(
+            Note,
+            format!(
+                "a frame of {} bytes is larger than PIPE_BUF ({}): the kernel may split it, \
+                 and mix it with another writer's bytes",
+                frame.len(),
+                libc::PIPE_BUF
+            ),
+        );
+    }
+
+    let writer = open_for_writing(&args.path, Duration::from_secs(args.wait))?;
+
+    // ANCHOR: send
+    let interval = Duration::from_millis(args.interval_ms);
+    for number in 1..=args.count {
+        std::thread::sleep(interval);
+        if !args.quiet || number == 1 || number == args.count {
+            say(
+                Client,
+                format!(
+                    "sending {} ({number} of {})",
+                    shown(args.message.as_bytes()),
+                    args.count
+                ),
+            );
+        }
+        send(&writer, &frame).map_err(|error| {
+            format!(
+                "{error}; {} of {} messages were sent",
+                number - 1,
+                args.count
+            )
+        })?;
+    }
+    std::thread::sleep(interval);
+    say(Client, "sending \"end\"");
+    send(&writer, &end)?;
+    // ANCHOR_END: send
+    drop(writer); // our write end closes: if we were the last writer, the server reads end of file
+    say(Client, "done: closed my write end");
+    Ok(())
+}
+
+// ANCHOR: open
+/// Opens the FIFO for writing: first without waiting, to show what happens
+/// when no server is there, then with a bounded wait.
+fn open_for_writing(path: &Path, wait: Duration) -> Result<OwnedFd, FifoError> {
+    match open(path, Access::Write, true) {
+        Ok(writer) => {
+            say(
+                Kernel,
+                "open(O_WRONLY|O_NONBLOCK) succeeded at once: a reader has the FIFO open",
+            );
+            // Writes must wait when the FIFO is full, not fail with EAGAIN:
+            // take O_NONBLOCK off again.
+            let cleared = fcntl(&writer, FcntlArg::F_SETFL(OFlag::empty()));
+            trace(Client, "fcntl(fd, F_SETFL, 0)", &cleared);
+            cleared.map_err(|errno| FifoError::Call {
+                call: "fcntl",
+                path: path.to_path_buf(),
+                errno,
+            })?;
+            Ok(writer)
+        }
+        Err(error) if error.errno() == Some(Errno::ENXIO) => {
+            say(
+                Kernel,
+                "open(O_WRONLY|O_NONBLOCK) failed with ENXIO: no process has the FIFO open for reading",
+            );
+            say(
+                Client,
+                format!(
+                    "so open(O_WRONLY) without O_NONBLOCK: it waits until a reader comes (at most {} s)",
+                    wait.as_secs()
+                ),
+            );
+            let started = Instant::now();
+            let writer = open_within(path, Access::Write, wait)?;
+            say(
+                Kernel,
+                format!(
+                    "a reader opened the FIFO: open(O_WRONLY) returned after {:.1} s",
+                    started.elapsed().as_secs_f64()
+                ),
+            );
+            Ok(writer)
+        }
+        Err(error) => Err(error),
+    }
+}
+// ANCHOR_END: open
+
+/// Writes one whole frame. Up to PIPE_BUF bytes this is one `write`, which
+/// the kernel performs all at once; a larger frame may take several.
+fn send(writer: &OwnedFd, frame: &[u8]) -> Result<(), String> {
+    let mut rest = frame;
+    while !rest.is_empty() {
+        let written = write(writer, rest);
+        trace(
+            Client,
+            &format!("write(fd, frame, {})", rest.len()),
+            &written,
+        );
+        match written {
+            Ok(n) => rest = &rest[n..],
+            Err(Errno::EPIPE) => {
+                return Err(
+                    "write: EPIPE: the server has gone (no process has the FIFO open for reading)"
+                        .to_string(),
+                );
+            }
+            Err(errno) => return Err(format!("write: {} ({errno:?})", errno.desc())),
+        }
+    }
+    Ok(())
+}

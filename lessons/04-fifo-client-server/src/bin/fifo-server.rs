@@ -1,0 +1,284 @@
+//! Lesson 04 — `fifo-server`: read messages from a FIFO that any of your
+//! processes can write to.
+//!
+//! What it teaches: `mkfifo` gives a pipe a name, so two processes that share
+//! no ancestry can use it. The server's `open(O_RDONLY)` waits until a writer
+//! opens the FIFO; then it reads messages, cut out of the byte stream by the
+//! agreed framing, until a client says `end`. When every writer has closed
+//! the FIFO, `read` returns 0 (end of file); the server then opens the FIFO
+//! again for the next client. It makes the FIFO safely (a private directory,
+//! mode 0600) and removes it when it ends, on Ctrl-C and on SIGTERM.
+//!
+//! Usage:
+//!   cargo lab run 4 server                        then run the client command it prints
+//!   cargo lab run 4 server -- --framing fixed     the classic 4-byte `ping` protocol
+//!   cargo lab run 4 server -- --clients 3         stop after 3 clients said `end`
+//!   cargo lab run 4 server -- --path ./myfifo     a FIFO where you choose (must not exist, or be your FIFO)
+//!
+//! What to look for: the server sits in `open` until the client starts; every
+//! `ping` arrives whole; `end` stops it, and the FIFO and its directory are
+//! gone afterwards. `echo hi > FIFO` from a shell is a client too.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use labkit::Speaker::{Kernel, Server};
+use labkit::fifo::{Access, Fifo, FifoError, open, open_within};
+use labkit::watchdog::wait_readable;
+use labkit::{say, trace};
+use lesson04_fifo_client_server::{Framing, FramingArgs, shown};
+use nix::errno::Errno;
+use nix::unistd::read;
+
+/// Makes a FIFO and reads framed messages from it until a client says `end`.
+#[derive(Parser)]
+#[command(name = "fifo-server", version)]
+struct Args {
+    /// Where to make the FIFO [default: `fifo` in a new private directory].
+    /// An existing path is used only if it is a FIFO of yours.
+    #[arg(long, value_name = "PATH")]
+    path: Option<PathBuf>,
+
+    #[command(flatten)]
+    framing: FramingArgs,
+
+    /// How many clients must say `end` before the server stops.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    clients: u32,
+
+    /// How long to wait, in one open or one read, for a client to do something.
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    wait: u64,
+
+    /// Print only the summary, not a line per message.
+    #[arg(long)]
+    summary_only: bool,
+
+    #[command(flatten)]
+    common: labkit::CommonArgs,
+}
+
+fn main() -> ExitCode {
+    let args: Args = labkit::cli::parse();
+    args.common.apply();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("fifo-server: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    // ANCHOR: make
+    let fifo = match &args.path {
+        Some(path) => Fifo::create_at(path)?,
+        None => Fifo::create_private("fifo")?,
+    };
+    if let Some(dir) = fifo.private_dir() {
+        say(
+            Server,
+            format!(
+                "made the directory {} (mode 0700: only you may enter it)",
+                dir.display()
+            ),
+        );
+    }
+    let path = fifo.path();
+    if fifo.made_here() {
+        say(
+            Server,
+            format!("made the FIFO {} with mkfifo, mode 0600", path.display()),
+        );
+    } else {
+        say(
+            Server,
+            format!(
+                "using the FIFO {}, already there and yours: it stays when I end",
+                path.display()
+            ),
+        );
+    }
+    // ANCHOR_END: make
+    say(Server, "from another terminal, run:");
+    say(
+        Server,
+        format!(
+            "  cargo lab run 4 client -- --path {}{}",
+            path.display(),
+            args.framing.as_flags()
+        ),
+    );
+    if args.framing.framing == Framing::Line {
+        say(
+            Server,
+            format!(
+                "or, from a shell: echo hi > {0}; echo end > {0}",
+                path.display()
+            ),
+        );
+    }
+
+    let tally = serve(args, path)?;
+
+    say(
+        Server,
+        format!("received {} messages in all:", tally.total()),
+    );
+    for (message, count) in &tally.distinct {
+        say(Server, format!("{count:>6} × {}", preview(message)));
+    }
+    let removed = match (fifo.made_here(), fifo.private_dir()) {
+        (true, Some(dir)) => Some(format!(
+            "{} and the directory {}",
+            path.display(),
+            dir.display()
+        )),
+        (true, None) => Some(path.display().to_string()),
+        (false, _) => None,
+    };
+    // Dropping the Fifo removes the FIFO we made, then its private directory.
+    drop(fifo);
+    if let Some(removed) = removed {
+        say(Server, format!("removed {removed}"));
+    }
+    Ok(())
+}
+
+/// Each distinct message and how often it came, in the order first seen.
+#[derive(Default)]
+struct Tally {
+    distinct: Vec<(Vec<u8>, usize)>,
+}
+
+impl Tally {
+    fn add(&mut self, message: &[u8]) {
+        match self.distinct.iter_mut().find(|(seen, _)| seen == message) {
+            Some((_, count)) => *count += 1,
+            None => self.distinct.push((message.to_vec(), 1)),
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.distinct.iter().map(|(_, count)| count).sum()
+    }
+}
+
+/// A message shortened for a summary line, with its length.
+fn preview(message: &[u8]) -> String {
+    let text = String::from_utf8_lossy(message);
+    let short: String = text.chars().take(24).collect();
+    let more = if short.len() < text.len() { "…" } else { "" };
+    format!("{:?} ({} bytes)", format!("{short}{more}"), message.len())
+}
+
+// ANCHOR: serve
+/// Serves clients until `--clients` of them have said `end`.
+fn serve(args: &Args, path: &Path) -> Result<Tally, Box<dyn std::error::Error>> {
+    let wait = Duration::from_secs(args.wait);
+    let mut tally = Tally::default();
+    let mut ends = 0;
+    say(
+        Server,
+        "open(O_RDONLY): this waits until some process opens the FIFO for writing",
+    );
+    let mut reader = open_for_reading(path, wait)?;
+    loop {
+        let mut decoder = args.framing.decoder();
+        let mut buffer = [0u8; 4096];
+        loop {
+            // A read waits while the FIFO is empty and a writer is open:
+            // bound that wait, as every wait in this course is bounded.
+            if !wait_readable(reader.as_fd(), wait)? {
+                return Err(
+                    format!("no data from the connected client for {} s", args.wait).into(),
+                );
+            }
+            let got = read(&reader, &mut buffer);
+            trace(Server, &format!("read(fd, buf, {})", buffer.len()), &got);
+            let n = match got {
+                Ok(0) => break,
+                Ok(n) => n,
+                // Only a reopened (O_NONBLOCK) descriptor says this: poll
+                // saw bytes, but another reader of the FIFO took them first.
+                Err(Errno::EAGAIN) => continue,
+                Err(errno) => return Err(errno.into()),
+            };
+            for message in decoder.push(&buffer[..n]) {
+                tally.add(&message);
+                if message == b"end" {
+                    ends += 1;
+                    say(
+                        Server,
+                        format!(
+                            "received \"end\": client {ends} of {} is done",
+                            args.clients
+                        ),
+                    );
+                    if ends == args.clients {
+                        return Ok(tally);
+                    }
+                } else if !args.summary_only {
+                    say(
+                        Server,
+                        format!("received {} (message {})", shown(&message), tally.total()),
+                    );
+                }
+            }
+        }
+        // ANCHOR: eof
+        if !decoder.partial().is_empty() {
+            let expected = decoder
+                .expected()
+                .map_or(String::new(), |len| format!(" of {len}"));
+            say(
+                Kernel,
+                format!(
+                    "end of file in the middle of a message: got {}{expected} bytes, {}",
+                    decoder.partial().len(),
+                    shown(decoder.partial())
+                ),
+            );
+            say(
+                Server,
+                "a client left mid-message: dropping the partial message and going on",
+            );
+        }
+        say(
+            Kernel,
+            "read() returned 0: end of file, every writer has closed the FIFO",
+        );
+        // Open again, and only then close the old descriptor: a reader
+        // exists at every moment, so no client's open or write is refused.
+        // O_NONBLOCK, because a blocking open would wait for a *new* writer,
+        // while a client that came, wrote and left in between has left its
+        // bytes in the FIFO for us. (On Linux, poll() on this descriptor
+        // then waits for data or a writer's coming and going.)
+        say(
+            Server,
+            "waiting for the next client: open(O_RDONLY|O_NONBLOCK) again, then close the old descriptor",
+        );
+        let next = open(path, Access::Read, true)?;
+        drop(std::mem::replace(&mut reader, next)); // the new descriptor reads the same FIFO
+        // ANCHOR_END: eof
+    }
+}
+// ANCHOR_END: serve
+
+/// The blocking `open(O_RDONLY)`, bounded by `wait`, with how long it took.
+fn open_for_reading(path: &Path, wait: Duration) -> Result<OwnedFd, FifoError> {
+    let started = Instant::now();
+    let reader = open_within(path, Access::Read, wait)?;
+    say(
+        Kernel,
+        format!(
+            "a writer opened the FIFO: open(O_RDONLY) returned after {:.1} s",
+            started.elapsed().as_secs_f64()
+        ),
+    );
+    Ok(reader)
+}

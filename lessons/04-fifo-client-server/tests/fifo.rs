@@ -1,0 +1,570 @@
+//! Lesson 04's claims, checked by running fifo-server, fifo-client,
+//! fifo-demo and the shell as separate processes, each with a time limit.
+
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use labkit::watchdog::{Finished, run};
+use nix::sys::signal::{Signal, kill};
+use nix::sys::stat::Mode;
+use nix::unistd::{Pid, geteuid};
+use wait_timeout::ChildExt;
+
+const SERVER: &str = env!("CARGO_BIN_EXE_fifo-server");
+const CLIENT: &str = env!("CARGO_BIN_EXE_fifo-client");
+const DEMO: &str = env!("CARGO_BIN_EXE_fifo-demo");
+/// Generous: CI has two cores and runs tests in parallel.
+const LIMIT: Duration = Duration::from_secs(20);
+/// The unprivileged user the permission tests run as when we are root.
+const NOBODY: u32 = 65534;
+
+/// A program running in the background: its output lines as they come.
+struct Running {
+    name: &'static str,
+    child: Child,
+    lines: Receiver<String>,
+    seen: Vec<String>,
+    stderr: Option<JoinHandle<String>>,
+}
+
+impl Running {
+    fn start(name: &'static str, command: &mut Command) -> Running {
+        // Output is a pipe, not a terminal: no colour without being told.
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start {name}: {error}"));
+        let stdout = child.stdout.take().unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = sender.send(line);
+            }
+        });
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
+        Running {
+            name,
+            child,
+            lines,
+            seen: Vec::new(),
+            stderr: Some(stderr),
+        }
+    }
+
+    /// Waits (bounded) for a line of output containing `needle`.
+    fn wait_for(&mut self, needle: &str) -> String {
+        loop {
+            match self.lines.recv_timeout(LIMIT) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "{} never printed a line with {needle:?} within {} s; it printed:\n{}",
+                    self.name,
+                    LIMIT.as_secs(),
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    fn signal(&self, signal: Signal) {
+        kill(Pid::from_raw(self.child.id() as i32), signal).unwrap();
+    }
+
+    /// Waits (bounded) for the program to end: its status, stdout, stderr.
+    fn finish(mut self) -> (ExitStatus, String, String) {
+        let status = match self.child.wait_timeout(LIMIT).unwrap() {
+            Some(status) => status,
+            None => panic!(
+                "{} was still running after {} s; it printed:\n{}",
+                self.name,
+                LIMIT.as_secs(),
+                self.seen.join("\n")
+            ),
+        };
+        self.seen.extend(self.lines.try_iter());
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
+            self.seen.push(line);
+        }
+        let stderr = self.stderr.take().unwrap().join().unwrap_or_default();
+        (status, self.seen.join("\n"), stderr)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Runs a program to its end, within the limit.
+fn bounded(what: &str, command: &mut Command) -> Finished {
+    run(command, LIMIT).unwrap_or_else(|error| panic!("{what}: {error}"))
+}
+
+fn shell(script: &str, args: &[&Path]) -> Command {
+    let mut command = Command::new("sh");
+    command.args(["-c", script, "sh"]).args(args);
+    command
+}
+
+fn server(path: &Path, extra: &[&str]) -> Running {
+    Running::start(
+        "fifo-server",
+        Command::new(SERVER).arg("--path").arg(path).args(extra),
+    )
+}
+
+fn client(path: &Path, extra: &[&str]) -> Command {
+    let mut command = Command::new(CLIENT);
+    command
+        .arg("--path")
+        .arg(path)
+        .args(extra)
+        .args(["--color", "never"]);
+    command
+}
+
+fn make_fifo(path: &Path) {
+    nix::unistd::mkfifo(path, Mode::from_bits_truncate(0o600)).unwrap();
+}
+
+fn entries(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect()
+}
+
+fn count(haystack: &str, needle: &str) -> usize {
+    haystack.matches(needle).count()
+}
+
+/// Asserts an error came as exactly one line on stderr, with `words` in it.
+fn assert_one_line(stderr: &str, words: &str) {
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "one line expected, got:\n{stderr}"
+    );
+    assert!(stderr.contains(words), "expected {words:?} in {stderr:?}");
+}
+
+#[test]
+fn the_printed_command_delivers_100_pings_and_then_everything_is_gone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut server = Running::start(
+        "fifo-server",
+        Command::new(SERVER).env("TMPDIR", tmp.path()),
+    );
+    let command = server.wait_for("cargo lab run 4 client -- ");
+    let printed = command.split_once(" -- ").unwrap().1;
+    let sent = bounded(
+        "the printed client command",
+        Command::new(CLIENT).args(printed.split_whitespace()),
+    );
+    assert!(sent.status.success(), "client: {}", sent.stderr);
+    let (status, out, _) = server.finish();
+    assert!(status.success(), "{out}");
+    assert_eq!(count(&out, "received \"ping\""), 100, "{out}");
+    assert!(out.contains("received \"end\""), "{out}");
+    assert!(out.contains("100 × \"ping\""), "{out}");
+    assert!(
+        entries(tmp.path()).is_empty(),
+        "the FIFO and its directory must be gone: {:?}",
+        entries(tmp.path())
+    );
+}
+
+#[test]
+fn the_default_fifo_is_0600_in_a_0700_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut server = Running::start(
+        "fifo-server",
+        Command::new(SERVER).env("TMPDIR", tmp.path()),
+    );
+    server.wait_for("open(O_RDONLY)");
+    let dir = entries(tmp.path()).pop().expect("the private directory");
+    let fifo = dir.join("fifo");
+    let mode = |path: &Path| {
+        std::fs::symlink_metadata(path)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(
+        mode(&fifo) & 0o077,
+        0,
+        "nobody but the owner may use the FIFO"
+    );
+    bounded("client", &mut client(&fifo, &["--count", "1"]));
+    assert!(server.finish().0.success());
+}
+
+#[test]
+fn echo_from_a_shell_is_a_client_and_the_server_reopens_after_eof() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("fifo");
+    let mut server = server(&fifo, &[]);
+    server.wait_for("open(O_RDONLY)");
+    let echoed = bounded("echo hi", &mut shell(r#"echo hi > "$1""#, &[&fifo]));
+    assert!(echoed.status.success(), "{}", echoed.stderr);
+    server.wait_for("received \"hi\"");
+    // echo has closed its write end, the only one: end of file, and reopen.
+    server.wait_for("every writer has closed the FIFO");
+    server.wait_for("open(O_RDONLY|O_NONBLOCK) again");
+    let echoed = bounded("echo end", &mut shell(r#"echo end > "$1""#, &[&fifo]));
+    assert!(echoed.status.success(), "{}", echoed.stderr);
+    let (status, out, _) = server.finish();
+    assert!(status.success(), "{out}");
+    assert!(out.contains("received \"end\""), "{out}");
+    assert!(!fifo.exists());
+}
+
+#[test]
+fn cat_reads_what_the_client_sends() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("fifo");
+    make_fifo(&fifo);
+    let done = bounded(
+        "cat and fifo-client",
+        &mut shell(
+            r#"cat "$1" & "$2" --path "$1" --count 3 > /dev/null; wait"#,
+            &[&fifo, Path::new(CLIENT)],
+        ),
+    );
+    assert!(done.status.success(), "{}", done.stderr);
+    assert_eq!(done.stdout, "ping\nping\nping\nend\n");
+}
+
+#[test]
+fn the_classic_shell_ping_client_talks_to_our_server() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("fifo");
+    let mut server = server(&fifo, &["--framing", "fixed"]);
+    server.wait_for("open(O_RDONLY)");
+    // 100 writes of the 4 bytes "ping", then "end" and its C string's NUL.
+    let classic = r#"{ i=0; while [ $i -lt 100 ]; do printf ping; i=$((i+1)); done; printf 'end\000'; } > "$1""#;
+    let sent = bounded("the shell client", &mut shell(classic, &[&fifo]));
+    assert!(sent.status.success(), "{}", sent.stderr);
+    let (status, out, _) = server.finish();
+    assert!(status.success(), "{out}");
+    assert!(out.contains("100 × \"ping\""), "{out}");
+    assert!(out.contains("1 × \"end\""), "{out}");
+}
+
+#[test]
+fn our_client_talks_to_the_classic_shell_server() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("fifo");
+    make_fifo(&fifo);
+    // The classic server: read 4 bytes at a time until "end".
+    let classic = r#"
+        exec 3< "$1"
+        n=0
+        while :; do
+            m=$(dd bs=4 count=1 <&3 2>/dev/null | tr -d '\000')
+            [ "$m" = end ] && break
+            [ "$m" = ping ] || { echo "unexpected: [$m]"; exit 1; }
+            n=$((n+1))
+        done
+        echo "pings: $n"
+    "#;
+    let script = format!(
+        r#"( {classic} ) & "$2" --path "$1" --framing fixed > /dev/null || exit 9; wait $!"#
+    );
+    let done = bounded(
+        "the shell server and fifo-client",
+        &mut shell(&script, &[&fifo, Path::new(CLIENT)]),
+    );
+    assert!(done.status.success(), "{}{}", done.stdout, done.stderr);
+    assert_eq!(done.stdout, "pings: 100\n");
+}
+
+#[test]
+fn every_framing_gets_messages_through_whole() {
+    for framing in [
+        ["--framing", "line"],
+        ["--framing", "fixed"],
+        ["--framing", "length"],
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let fifo = tmp.path().join("fifo");
+        let size = ["--size", "8"];
+        let mut server = server(&fifo, &[&framing[..], &size[..]].concat());
+        server.wait_for("open(O_RDONLY)");
+        let sent = bounded(
+            "client",
+            &mut client(
+                &fifo,
+                &[
+                    &framing[..],
+                    &size[..],
+                    &["--count", "5", "--message", "hello"],
+                ]
+                .concat(),
+            ),
+        );
+        assert!(sent.status.success(), "{framing:?}: {}", sent.stderr);
+        let (status, out, _) = server.finish();
+        assert!(status.success(), "{framing:?}: {out}");
+        assert!(
+            out.contains("5 × \"hello\" (5 bytes)"),
+            "{framing:?}: {out}"
+        );
+    }
+}
+
+#[test]
+fn the_demo_shows_who_waits_in_open() {
+    let done = bounded("fifo-demo", Command::new(DEMO).args(["--color", "never"]));
+    assert!(done.status.success(), "{}{}", done.stdout, done.stderr);
+    let out = &done.stdout;
+    for claim in [
+        "open(O_WRONLY|O_NONBLOCK) = ENXIO",
+        "open(O_RDONLY) is still waiting",
+        "open(O_WRONLY|O_NONBLOCK) now succeeds",
+        "woke the waiting open(O_RDONLY)",
+        "open(O_RDONLY|O_NONBLOCK) returns at once",
+        "read() = 0",
+    ] {
+        assert!(out.contains(claim), "missing {claim:?} in:\n{out}");
+    }
+    assert!(!out.contains('\x1b'), "no colour when not a terminal");
+}
+
+#[test]
+fn eight_clients_at_once_lose_nothing_and_mix_nothing() {
+    let done = bounded(
+        "fifo-demo --clients 8",
+        Command::new(DEMO).args(["--clients", "8", "--color", "never"]),
+    );
+    assert!(done.status.success(), "{}{}", done.stdout, done.stderr);
+    for number in 1..=8 {
+        let line = format!("client {number}: 20 sent, 20 received whole");
+        assert!(
+            done.stdout.contains(&line),
+            "missing {line:?}:\n{}",
+            done.stdout
+        );
+    }
+    assert!(done.stdout.contains("nothing lost, nothing interleaved"));
+}
+
+#[test]
+fn a_regular_file_at_the_path_is_refused_and_left_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let precious = tmp.path().join("precious");
+    let bytes = b"an important file\n\x00\x01\x02".to_vec();
+    std::fs::write(&precious, &bytes).unwrap();
+    for (name, mut command) in [
+        ("fifo-server", Command::new(SERVER)),
+        ("fifo-client", Command::new(CLIENT)),
+    ] {
+        let done = bounded(name, command.arg("--path").arg(&precious));
+        assert_eq!(done.status.code(), Some(1), "{name}");
+        assert_one_line(&done.stderr, "it is a regular file, not a FIFO");
+        assert_eq!(
+            std::fs::read(&precious).unwrap(),
+            bytes,
+            "{name} changed the file"
+        );
+    }
+    assert_eq!(entries(tmp.path()), [precious]);
+}
+
+#[test]
+fn a_symlink_at_the_path_is_refused_and_left_as_it_was() {
+    let tmp = tempfile::tempdir().unwrap();
+    let target = tmp.path().join("target");
+    std::fs::write(&target, b"target bytes").unwrap();
+    let link = tmp.path().join("link");
+    symlink(&target, &link).unwrap();
+    for (name, mut command) in [
+        ("fifo-server", Command::new(SERVER)),
+        ("fifo-client", Command::new(CLIENT)),
+    ] {
+        let done = bounded(name, command.arg("--path").arg(&link));
+        assert_eq!(done.status.code(), Some(1), "{name}");
+        assert_one_line(&done.stderr, "it is a symbolic link");
+        assert_eq!(std::fs::read_link(&link).unwrap(), target);
+        assert_eq!(std::fs::read(&target).unwrap(), b"target bytes");
+    }
+}
+
+#[test]
+fn a_missing_directory_is_one_line_and_nothing_is_left() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("no-such-dir").join("fifo");
+    let done = bounded("fifo-server", Command::new(SERVER).arg("--path").arg(&fifo));
+    assert_eq!(done.status.code(), Some(1));
+    assert_one_line(&done.stderr, "does not exist");
+    let done = bounded("fifo-client", &mut client(&fifo, &[]));
+    assert_eq!(done.status.code(), Some(1));
+    assert_one_line(&done.stderr, "no FIFO at");
+    assert!(entries(tmp.path()).is_empty());
+}
+
+/// A temporary directory an unprivileged user can enter but not write to.
+fn read_only_dir() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let mode = if geteuid().is_root() { 0o755 } else { 0o555 };
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+    tmp
+}
+
+/// Root ignores file permissions: run as nobody when we are root.
+fn unprivileged(mut command: Command) -> Command {
+    if geteuid().is_root() {
+        command.uid(NOBODY).gid(NOBODY);
+    }
+    command
+}
+
+#[test]
+fn permission_denied_is_one_line_and_nothing_is_left() {
+    let tmp = read_only_dir();
+    let fifo = tmp.path().join("fifo");
+    let mut command = unprivileged(Command::new(SERVER));
+    let done = bounded("fifo-server", command.arg("--path").arg(&fifo));
+    assert_eq!(done.status.code(), Some(1), "{}", done.stderr);
+    assert_one_line(&done.stderr, "permission denied");
+    assert!(entries(tmp.path()).is_empty());
+    // Let the TempDir remove itself.
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+}
+
+#[test]
+fn a_fifo_owned_by_another_user_is_refused() {
+    let tmp = read_only_dir();
+    let fifo = tmp.path().join("fifo");
+    make_fifo(&fifo);
+    // Anyone may read and write it: only the owner check can refuse it.
+    std::fs::set_permissions(&fifo, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let mut command = unprivileged(Command::new(CLIENT));
+    let done = bounded(
+        "fifo-client",
+        command.arg("--path").arg(&fifo).args(["--wait", "1"]),
+    );
+    if geteuid().is_root() {
+        assert_eq!(done.status.code(), Some(1));
+        assert_one_line(
+            &done.stderr,
+            "the FIFO belongs to uid 0, not to you (uid 65534)",
+        );
+    } else {
+        // The same user made it: the client accepts it and waits for a reader.
+        assert_one_line(&done.stderr, "was still waiting after 1.0 s");
+    }
+    assert!(fifo.exists(), "a FIFO we did not make is never removed");
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+}
+
+#[test]
+fn ctrl_c_on_a_waiting_server_removes_its_fifo_and_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut server = Running::start(
+        "fifo-server",
+        Command::new(SERVER).env("TMPDIR", tmp.path()),
+    );
+    server.wait_for("open(O_RDONLY)");
+    assert_eq!(entries(tmp.path()).len(), 1, "the private directory exists");
+    server.signal(Signal::SIGINT);
+    let (status, out, _) = server.finish();
+    assert_eq!(status.signal(), Some(libc::SIGINT), "{out}");
+    assert!(
+        entries(tmp.path()).is_empty(),
+        "left behind: {:?}",
+        entries(tmp.path())
+    );
+}
+
+#[test]
+fn sigterm_on_a_waiting_server_removes_its_fifo() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("fifo");
+    let mut server = server(&fifo, &[]);
+    server.wait_for("open(O_RDONLY)");
+    assert!(fifo.exists());
+    server.signal(Signal::SIGTERM);
+    let (status, ..) = server.finish();
+    assert_eq!(status.signal(), Some(libc::SIGTERM));
+    assert!(!fifo.exists());
+}
+
+#[test]
+fn a_server_gone_mid_stream_is_one_epipe_line_from_the_client() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("fifo");
+    let mut server = server(&fifo, &[]);
+    server.wait_for("open(O_RDONLY)");
+    let mut sender = client(
+        &fifo,
+        &["--count", "100000", "--interval-ms", "2", "--quiet"],
+    );
+    let writer = Running::start("fifo-client", &mut sender);
+    server.wait_for("received \"ping\"");
+    server.signal(Signal::SIGTERM);
+    server.finish();
+    let (status, out, stderr) = writer.finish();
+    assert_eq!(status.code(), Some(1), "{out}");
+    assert_one_line(&stderr, "EPIPE: the server has gone");
+    assert!(!fifo.exists());
+}
+
+#[test]
+fn a_client_gone_mid_message_is_reported_and_the_server_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("fifo");
+    let mut server = server(&fifo, &["--framing", "fixed"]);
+    server.wait_for("open(O_RDONLY)");
+    // Half a 4-byte frame, then the writer is gone.
+    bounded(
+        "half a message",
+        &mut shell(r#"printf pi > "$1""#, &[&fifo]),
+    );
+    server.wait_for("got 2 of 4 bytes, \"pi\"");
+    server.wait_for("waiting for the next client");
+    bounded(
+        "the end message",
+        &mut shell(r#"printf 'end\000' > "$1""#, &[&fifo]),
+    );
+    let (status, out, _) = server.finish();
+    assert!(status.success(), "{out}");
+    assert!(out.contains("received \"end\""), "{out}");
+}
+
+#[test]
+fn bad_input_is_one_line_and_status_2() {
+    let done = bounded(
+        "fifo-client",
+        &mut client(Path::new("x"), &["--count", "many"]),
+    );
+    assert_eq!(done.status.code(), Some(2));
+    assert_one_line(&done.stderr, "invalid value 'many' for '--count");
+    let done = bounded("fifo-server", Command::new(SERVER).args(["--clients", "0"]));
+    assert_eq!(done.status.code(), Some(2));
+    assert_one_line(&done.stderr, "--clients");
+}
