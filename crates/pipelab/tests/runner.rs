@@ -189,8 +189,8 @@ fn the_overview_shows_the_table_and_one_next_step_without_escape_codes() {
     assert!(done.status.success(), "{done:?}");
     let out = &done.stdout;
     assert!(out.starts_with("Tiny course\n"), "{out}");
-    assert_eq!(state_of(&out, "Alpha"), "not started");
-    assert_eq!(state_of(&out, "Beta"), "coming soon");
+    assert_eq!(state_of(out, "Alpha"), "not started");
+    assert_eq!(state_of(out, "Beta"), "coming soon");
     assert_eq!(out.matches("Next:").count(), 1, "{out}");
     assert!(
         out.contains("Next: start lesson 1, Alpha: `cargo lab run 1`"),
