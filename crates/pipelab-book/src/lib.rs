@@ -3,11 +3,14 @@
 //! - [`build`]: book/ into a directory of HTML, with a check that every
 //!   `{{#include}}` was resolved (mdBook only logs a broken include and
 //!   leaves the directive in the page).
+//! - [`dedent`]: code included from the middle of a function loses the
+//!   function's indentation, so a listing starts at the left margin.
 //! - [`site`]: the built pages read back: their links, their anchors, their
 //!   text. The binary and the tests in `tests/` share it.
 //! - [`serve`]: a small HTTP server on 127.0.0.1 that rebuilds the book when
 //!   a source changes (`cargo lab book --serve`).
 
+pub mod dedent;
 pub mod serve;
 pub mod site;
 
@@ -87,6 +90,8 @@ impl Error for BuildError {}
 pub fn build(book_dir: &Path, dest: &Path) -> Result<Built, BuildError> {
     let started = Instant::now();
     let mut book = MDBook::load(book_dir).map_err(|error| BuildError::Mdbook(chain(&error)))?;
+    // Registered after mdBook's own preprocessors, so it sees the included code.
+    book.with_preprocessor(dedent::Dedent);
     book.config.build.build_dir = std::path::absolute(dest)
         .map_err(|error| BuildError::Mdbook(format!("{}: {error}", dest.display())))?;
     book.build()

@@ -1,0 +1,161 @@
+// The book in a real browser: opens every page of the built book from disk
+// (file://, as a reader with no network would) in headless Chromium, with
+// every non-file request blocked and reported, and checks that
+//   - each page loads and every image on it loads (naturalWidth > 0),
+//   - each lesson chapter shows the lesson's code (the first line of every
+//     anchor it includes from lessons/ is visible in a code block),
+//   - the search box finds "SIGPIPE", and its first result opens.
+// Screenshots go to target/browser-check/ (not in git), one per page, plus
+// chapter 01 in the dark "navy" theme.
+//
+// Usage: node .ci/browser-check/check.mjs [BUILD_DIR]   (default book/build)
+// Needs Debian's chromium (/usr/bin/chromium, or $CHROMIUM) and
+// `npm ci` in this directory; it downloads no browser.
+
+import { chromium } from 'playwright-core';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const buildDir = resolve(process.argv[2] ?? join(root, 'book/build'));
+const shots = join(root, 'target/browser-check');
+const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+const problems = [];
+let checks = 0;
+function check(ok, message) {
+  checks += 1;
+  if (!ok) problems.push(message);
+  return ok;
+}
+const fail = (message) => check(false, message);
+
+/// The pages the summary lists, as built HTML file names.
+function summaryPages() {
+  const summary = readFileSync(join(root, 'book/src/SUMMARY.md'), 'utf8');
+  return [...summary.matchAll(/\]\(([^)#]+)\.md\)/g)].map((m) => `${m[1]}.html`);
+}
+
+/// For a chapter NN-slug.html: the first non-blank line of every anchor it
+/// includes from lessons/, which must be visible on the page.
+function expectedCode(htmlName) {
+  const markdown = join(root, 'book/src', htmlName.replace(/\.html$/, '.md'));
+  const text = readFileSync(markdown, 'utf8');
+  const lines = [];
+  for (const [, path, anchor] of text.matchAll(/\{\{#include\s+([^:}\s]+):([^}\s]+)\s*\}\}/g)) {
+    if (!path.includes('lessons/')) continue;
+    const source = readFileSync(resolve(dirname(markdown), path), 'utf8').split('\n');
+    const start = source.findIndex((l) => l.trim() === `// ANCHOR: ${anchor}`);
+    const first = source.slice(start + 1).find((l) => l.trim() !== '' && !l.includes('ANCHOR'));
+    if (start >= 0 && first) lines.push({ anchor, line: first.trim() });
+  }
+  return lines;
+}
+
+if (!existsSync(join(buildDir, 'index.html'))) {
+  console.error(`browser-check: no ${buildDir}/index.html: build the book first (cargo lab book)`);
+  process.exit(2);
+}
+if (!existsSync(executablePath)) {
+  console.error(`browser-check: no Chromium at ${executablePath}: apt-get install -y chromium`);
+  process.exit(2);
+}
+mkdirSync(shots, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath,
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--allow-file-access-from-files',
+  ],
+});
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+// The book must work with no network: anything but a file of the book
+// itself is refused and counted as a failure.
+await context.route('**/*', (route) => {
+  const url = route.request().url();
+  if (url.startsWith('file://') || url.startsWith('data:')) return route.continue();
+  fail(`network request refused: ${url}`);
+  return route.abort();
+});
+
+try {
+  const pages = summaryPages();
+  check(pages.length > 0, 'SUMMARY.md lists no page');
+  for (const name of pages) {
+    const page = await context.newPage();
+    const failed = [];
+    page.on('requestfailed', (request) => failed.push(`${request.url()} (${request.failure()?.errorText})`));
+    page.on('pageerror', (error) => fail(`${name}: script error: ${error.message}`));
+    const url = pathToFileURL(join(buildDir, name)).href;
+    const response = await page.goto(url, { waitUntil: 'load' });
+    check(response === null || response.ok(), `${name}: did not load`);
+    const images = await page.$$eval('#mdbook-content img', (imgs) =>
+      imgs.map((img) => ({ src: img.getAttribute('src'), loaded: img.complete && img.naturalWidth > 0 })),
+    );
+    for (const image of images) {
+      check(image.loaded, `${name}: image ${image.src} did not load`);
+    }
+    for (const request of failed) fail(`${name}: request failed: ${request}`);
+
+    if (/^\d\d-/.test(name)) {
+      // The visible text of every code block (innerText skips hidden ones).
+      const code = await page.$$eval('#mdbook-content pre code', (blocks) =>
+        blocks.filter((b) => b.offsetParent !== null && b.getBoundingClientRect().height > 0).map((b) => b.innerText).join('\n'),
+      );
+      const expected = expectedCode(name);
+      check(expected.length > 0, `${name}: includes no code from lessons/ by anchor`);
+      for (const { anchor, line } of expected) {
+        check(code.includes(line), `${name}: code of anchor "${anchor}" is not visible (looked for: ${line})`);
+      }
+    }
+    await page.screenshot({ path: join(shots, name.replace(/\.html$/, '.png')), fullPage: true });
+    await page.close();
+  }
+
+  // Chapter 01 in a dark theme, for a person to look at the diagram.
+  const dark = await context.newPage();
+  await dark.goto(pathToFileURL(join(buildDir, '01-pipe-fork.html')).href);
+  await dark.evaluate(() => localStorage.setItem('mdbook-theme', 'navy'));
+  await dark.reload({ waitUntil: 'load' });
+  await dark.screenshot({ path: join(shots, '01-pipe-fork-navy.png'), fullPage: true });
+  await dark.close();
+
+  // Search, from disk: the index ships with the book.
+  const search = await context.newPage();
+  await search.goto(pathToFileURL(join(buildDir, 'index.html')).href, { waitUntil: 'load' });
+  await search.click('#mdbook-search-toggle');
+  // The index is a script loaded on the first search; type once it is in.
+  await search.waitForFunction(() => window.search !== undefined, null, { timeout: 10000 }).catch(() => {});
+  await search.locator('#mdbook-searchbar').pressSequentially('SIGPIPE', { delay: 20 });
+  const found = await search
+    .waitForFunction(() => document.querySelectorAll('#mdbook-searchresults li').length > 0, null, { timeout: 10000 })
+    .then(() => true, () => false);
+  if (check(found, 'search: "SIGPIPE" found nothing')) {
+    const results = await search.$$eval('#mdbook-searchresults li a', (links) => links.map((a) => a.getAttribute('href')));
+    await search.screenshot({ path: join(shots, 'search-sigpipe.png') });
+    await search.click('#mdbook-searchresults li a');
+    await search.waitForLoadState('load');
+    const text = await search.textContent('#mdbook-content');
+    check(/SIGPIPE/i.test(text ?? ''), `search: the first result (${results[0]}) does not mention SIGPIPE`);
+  }
+  await search.close();
+} finally {
+  await browser.close();
+}
+
+// All on stdout, so that the summary line is reliably the last one.
+if (problems.length > 0) {
+  console.log(`browser-check: ${problems.length} problem(s):`);
+  for (const problem of problems) console.log(`  ${problem}`);
+}
+console.log(`screenshots: ${shots}`);
+console.log(`browser-check: ${checks - problems.length} passed, ${problems.length} failed`);
+process.exit(problems.length > 0 ? 1 : 0);
