@@ -23,8 +23,9 @@ const READER_FIRST_PAUSE: Duration = Duration::from_millis(1000);
 const READER_PAUSE: Duration = Duration::from_millis(500);
 /// How many times the reader takes one page before it reads the rest.
 const READER_DRAINS: usize = 3;
-/// A write that took longer than this was waiting for room.
-const BLOCKED: Duration = Duration::from_millis(100);
+/// A write that took longer than this was waiting for room (a write that
+/// finds room takes microseconds; the reader pauses far longer).
+const BLOCKED: Duration = Duration::from_millis(250);
 /// The watchdogs: no wait in this view may last longer.
 const PATIENCE: Duration = Duration::from_secs(10);
 

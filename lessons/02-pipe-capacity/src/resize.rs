@@ -71,7 +71,7 @@ impl Privilege {
 
 /// What the kernel makes of a request: at least one page, then up to a
 /// power of two (`round_pipe_size` in fs/pipe.c).
-pub fn rounded_request(bytes: usize, page: usize) -> usize {
+fn rounded_request(bytes: usize, page: usize) -> usize {
     bytes.max(page).next_power_of_two()
 }
 
