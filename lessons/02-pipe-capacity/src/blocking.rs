@@ -70,13 +70,56 @@ pub fn show(page: usize) -> Outcome<()> {
     // Watchdog: if a write stays blocked this long (a reader that never
     // reads), SIGALRM ends this program rather than leave it hanging.
     alarm::set(PATIENCE.as_secs() as u32);
+    let written = write_byte_by_byte(&write_end, total, start);
+    alarm::cancel();
+    // ANCHOR_END: blocking-writes
+    if written.is_ok() {
+        say(
+            Parent,
+            format!(
+                "{} wrote all {total} bytes; closing my write end",
+                stamp(start)
+            ),
+        );
+    }
+    // The reader's read() returns 0 (end of file) once this, the last write end, is closed.
+    drop(write_end);
+
+    // Reap the reader whatever happened to the writes: no zombie is left behind.
+    match checked("waitpid", wait_for_child(reader, PATIENCE))? {
+        Some(ended) => say(
+            Parent,
+            format!(
+                "reaped my reader, child {reader}: {}",
+                status::explain(&ended)
+            ),
+        ),
+        None => return Err(format!("reader child {reader} still running after 10 s")),
+    }
+    written?;
+    say(
+        Note,
+        format!(
+            "A blocking write into a full pipe waits; it does not fail. The writer stopped\n\
+             with the pipe holding {size} bytes, and each page the reader took let exactly\n\
+             one page more in."
+        ),
+    );
+    Ok(())
+}
+
+// ANCHOR: writer
+/// Writes `total` bytes, 1 per `write`, into a blocking write end. A call
+/// cannot report that it is blocked while it is; it is timed instead, and
+/// one that took long was waiting for the reader to make room.
+fn write_byte_by_byte(write_end: &OwnedFd, total: usize, start: Instant) -> Outcome<()> {
     say(Parent, format!("{} writing", stamp(start)));
     for written in 0..total {
         let before = Instant::now();
-        let wrote = write(&write_end, b"x");
+        let wrote = write(write_end, b"x");
         let waited = before.elapsed();
         if waited > BLOCKED {
-            let call = format!("write({}, \"x\", 1)", fd_number(&write_end));
+            let call = format!("write({}, \"x\", 1)", fd_number(write_end));
             trace(Parent, &call, &wrote);
             say(
                 Parent,
@@ -90,38 +133,9 @@ pub fn show(page: usize) -> Outcome<()> {
         }
         checked("write", wrote)?;
     }
-    alarm::cancel();
-    // ANCHOR_END: blocking-writes
-    say(
-        Parent,
-        format!(
-            "{} wrote all {total} bytes; closing my write end",
-            stamp(start)
-        ),
-    );
-    // The reader's read() returns 0 (end of file) once this, the last write end, is closed.
-    drop(write_end);
-
-    match checked("waitpid", wait_for_child(reader, PATIENCE))? {
-        Some(ended) => say(
-            Parent,
-            format!(
-                "reaped my reader, child {reader}: {}",
-                status::explain(&ended)
-            ),
-        ),
-        None => return Err(format!("reader child {reader} still running after 10 s")),
-    }
-    say(
-        Note,
-        format!(
-            "A blocking write into a full pipe waits; it does not fail. The writer stopped\n\
-             with the pipe holding {size} bytes, and each page the reader took let exactly\n\
-             one page more in."
-        ),
-    );
     Ok(())
 }
+// ANCHOR_END: writer
 
 /// `fork`, with its error in words.
 fn checked_fork() -> Outcome<Forked> {
