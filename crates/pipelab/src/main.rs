@@ -88,7 +88,7 @@ fn dispatch(cli: Cli) -> Outcome {
         // These two need no course at all.
         Some(Command::Completions { shell }) => {
             let mut command = Cli::command();
-            clap_complete::generate(shell, &mut command, "cargo-lab", &mut std::io::stdout());
+            clap_complete::generate(shell, &mut command, "pipelab", &mut std::io::stdout());
             return Ok(ExitCode::SUCCESS);
         }
         Some(Command::Man) => {
