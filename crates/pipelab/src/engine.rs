@@ -484,10 +484,10 @@ pub fn parse_libtest(output: &str) -> Vec<TestResult> {
     let mut results: Vec<TestResult> = Vec::new();
     let mut current_failure: Option<(String, Vec<&str>)> = None;
     let finish = |failure: Option<(String, Vec<&str>)>, results: &mut Vec<TestResult>| {
-        if let Some((name, body)) = failure {
-            if let Some(result) = results.iter_mut().find(|r| r.name == name) {
-                result.message = Some(trim_failure(&body));
-            }
+        if let Some((name, body)) = failure
+            && let Some(result) = results.iter_mut().find(|r| r.name == name)
+        {
+            result.message = Some(trim_failure(&body));
         }
     };
     for line in output.lines() {

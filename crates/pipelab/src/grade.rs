@@ -198,11 +198,9 @@ pub fn test_names(dir: &Path) -> Result<Vec<String>, Problem> {
         for line in text.lines().map(str::trim) {
             if line == "#[test]" {
                 after_attribute = true;
-            } else if after_attribute {
-                if let Some(name) = function_name(line) {
-                    names.push(name);
-                    after_attribute = false;
-                }
+            } else if after_attribute && let Some(name) = function_name(line) {
+                names.push(name);
+                after_attribute = false;
             }
         }
     }

@@ -60,14 +60,13 @@ pub fn progress(
     if let (Ok(now), Some(cached)) = (
         target.fingerprint(workspace),
         state.results.get(&target.package),
-    ) {
-        if cached.fingerprint == now {
-            return if cached.passing {
-                Progress::Passing
-            } else {
-                Progress::Failing
-            };
-        }
+    ) && cached.fingerprint == now
+    {
+        return if cached.passing {
+            Progress::Passing
+        } else {
+            Progress::Failing
+        };
     }
     ui::progress(&format!(
         "exercise {} changed since its last check: checking it...",
