@@ -28,13 +28,17 @@ struct Args {
     #[arg(long)]
     serve: bool,
 
-    /// The port for --serve.
-    #[arg(long, default_value_t = 3000, requires = "serve")]
-    port: u16,
+    /// The port for --serve [default: 3000].
+    #[arg(long)]
+    port: Option<u16>,
 }
 
 fn main() -> ExitCode {
     let args: Args = labkit::cli::parse();
+    if args.port.is_some() && !args.serve {
+        eprintln!("pipelab-book: --port is for --serve: use --serve --port N");
+        return ExitCode::from(2);
+    }
     let workspace = pipelab_book::workspace();
     let book_dir = workspace.join("book");
     let build_dir = book_dir.join("build");
@@ -46,7 +50,7 @@ fn main() -> ExitCode {
     if args.open {
         open(&index);
     } else if args.serve {
-        return serve_forever(workspace, book_dir, build_dir, args.port);
+        return serve_forever(workspace, book_dir, build_dir, args.port.unwrap_or(3000));
     }
     ExitCode::SUCCESS
 }

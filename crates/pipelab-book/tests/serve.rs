@@ -91,12 +91,17 @@ fn the_server_serves_the_book_and_rebuilds_it_on_change() {
 
 #[test]
 fn a_bad_argument_is_one_line_and_status_2() {
-    let done = run(
-        Command::new(env!("CARGO_BIN_EXE_pipelab-book")).arg("--no-such-flag"),
-        Duration::from_secs(20),
-    )
-    .expect("pipelab-book ends at once on a bad flag");
-    assert_eq!(done.status.code(), Some(2), "{}", done.stderr);
-    assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
-    assert!(done.stderr.contains("--no-such-flag"), "{}", done.stderr);
+    for (args, named) in [
+        (&["--no-such-flag"][..], "--no-such-flag"),
+        (&["--port", "8080"][..], "--serve"),
+    ] {
+        let done = run(
+            Command::new(env!("CARGO_BIN_EXE_pipelab-book")).args(args),
+            Duration::from_secs(20),
+        )
+        .expect("pipelab-book ends at once on a bad flag");
+        assert_eq!(done.status.code(), Some(2), "{args:?}: {}", done.stderr);
+        assert_eq!(done.stderr.lines().count(), 1, "{args:?}: {}", done.stderr);
+        assert!(done.stderr.contains(named), "{args:?}: {}", done.stderr);
+    }
 }
