@@ -96,17 +96,19 @@ pub enum Command {
     /// Check this machine for what the course needs.
     Doctor,
 
-    /// Check the course's own rules (for course authors and CI): every stub
-    /// compiles and fails its tests, every solution passes them, every
-    /// pristine copy matches its exercise.
+    /// Check the course's own rules (for course authors and CI).
+    ///
+    /// Every stub compiles and fails its tests, every solution passes them,
+    /// every pristine copy matches its exercise, every lesson has hints.
     Verify {
         /// Stop each test run after this many seconds.
         #[arg(long, value_name = "SECS", default_value_t = 120)]
         limit: u64,
     },
 
-    /// Compare the pristine copies `reset` restores with the exercises, or
-    /// (for course authors, after changing a stub) `--update` them.
+    /// Compare the pristine copies that `reset` restores with the exercises.
+    ///
+    /// Course authors who change a stub run `--update` to copy it over.
     Pristine {
         /// Copy the exercises over their pristine copies.
         #[arg(long)]
@@ -116,6 +118,7 @@ pub enum Command {
     },
 
     /// Build the book (arguments go to the book builder: --open, --serve, --port N).
+    #[command(disable_help_flag = true)]
     Book {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,

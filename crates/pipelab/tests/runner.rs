@@ -258,6 +258,16 @@ fn a_lesson_that_does_not_exist_yet_is_coming_soon_not_an_error_of_usage() {
     let done = lab.lab(&["check", "beta"]);
     assert_eq!(done.status.code(), Some(1));
     assert!(done.stderr.contains("coming soon"), "{}", done.stderr);
+
+    // The book builder is a package of its own; without it, one line.
+    let book = lab.lab(&["book", "--open"]);
+    assert_eq!(book.status.code(), Some(1));
+    assert_eq!(book.stderr.lines().count(), 1, "{}", book.stderr);
+    assert!(
+        book.stderr.contains("crates/pipelab-book"),
+        "{}",
+        book.stderr
+    );
 }
 
 #[test]
