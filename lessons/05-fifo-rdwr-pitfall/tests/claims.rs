@@ -1,0 +1,128 @@
+//! Lesson 05's claims, checked by running fifo-rdwr, rdwr-peer and the
+//! shell as separate processes, each with a time limit.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use labkit::watchdog::{Finished, run};
+use nix::sys::stat::Mode;
+
+const RDWR: &str = env!("CARGO_BIN_EXE_fifo-rdwr");
+const PEER: &str = env!("CARGO_BIN_EXE_rdwr-peer");
+/// Generous: CI has two cores and runs tests in parallel.
+const LIMIT: Duration = Duration::from_secs(20);
+
+fn bounded(what: &str, command: &mut Command) -> Finished {
+    run(command.env("NO_COLOR", "1"), LIMIT).unwrap_or_else(|error| panic!("{what}: {error}"))
+}
+
+fn make_fifo(path: &Path) {
+    nix::unistd::mkfifo(path, Mode::from_bits_truncate(0o600)).unwrap();
+}
+
+#[test]
+fn one_fifo_opened_rdwr_reads_back_its_own_request_and_the_peer_gets_nothing() {
+    let done = bounded("fifo-rdwr", &mut Command::new(RDWR));
+    assert!(done.status.success(), "{}{}", done.stdout, done.stderr);
+    let out = &done.stdout;
+    assert!(
+        out.contains(r#"kernel | read() = "request 1\n": my own request came back to me"#),
+        "{out}"
+    );
+    assert!(
+        out.contains("server | read nothing in 0.5 s: no request ever reached me"),
+        "{out}"
+    );
+    assert!(!out.contains('\x1b'), "no colour when not a terminal");
+}
+
+#[test]
+fn an_rdwr_open_returns_at_once_with_no_other_process() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("fifo");
+    make_fifo(&fifo);
+    // Nobody else has the FIFO open: O_RDONLY or O_WRONLY would wait here.
+    let done = bounded(
+        "rdwr-peer one-fifo",
+        Command::new(PEER).args(["one-fifo", "--path"]).arg(&fifo),
+    );
+    assert!(done.status.success(), "{}", done.stderr);
+    assert_eq!(
+        done.stdout,
+        "server | opened the FIFO O_RDWR: it returned at once\n"
+    );
+}
+
+#[test]
+fn two_fifos_give_every_request_its_own_reply() {
+    let done = bounded(
+        "fifo-rdwr --requests 300",
+        Command::new(RDWR).args(["--requests", "300"]),
+    );
+    assert!(done.status.success(), "{}{}", done.stdout, done.stderr);
+    assert!(
+        done.stdout.contains("300 requests, 300 correct replies"),
+        "{}",
+        done.stdout
+    );
+    assert!(done.stdout.contains("answered 300 requests"));
+}
+
+#[test]
+fn the_peer_answers_a_shell_client_running_at_the_same_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (requests, replies) = (tmp.path().join("requests"), tmp.path().join("replies"));
+    make_fifo(&requests);
+    make_fifo(&replies);
+    let client = r#"
+        "$3" two-fifos --requests "$1" --replies "$2" > /dev/null &
+        exec 3> "$1"     # requests first, as the peer does
+        exec 4< "$2"
+        for i in 1 2 3; do
+            echo "message $i" >&3
+            read -r reply <&4
+            echo "$reply"
+        done
+        exec 3>&-        # end of file for the peer
+        wait $!
+    "#;
+    let done = bounded(
+        "sh client with rdwr-peer",
+        Command::new("sh")
+            .args(["-c", client, "sh"])
+            .args([&requests, &replies])
+            .arg(PEER),
+    );
+    assert!(done.status.success(), "{}", done.stderr);
+    assert_eq!(done.stdout, "MESSAGE 1\nMESSAGE 2\nMESSAGE 3\n");
+}
+
+#[test]
+fn opening_in_the_opposite_order_deadlocks_until_the_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (requests, replies) = (tmp.path().join("requests"), tmp.path().join("replies"));
+    make_fifo(&requests);
+    make_fifo(&replies);
+    // The client opens replies first: it waits for a writer of replies,
+    // while the peer waits for a writer of requests. Neither comes.
+    let wrong_order = r#"
+        ( exec 4< "$2" ) &
+        "$3" two-fifos --requests "$1" --replies "$2" --wait 1
+    "#;
+    let done = bounded(
+        "a client in the wrong order",
+        Command::new("sh")
+            .args(["-c", wrong_order, "sh"])
+            .args([&requests, &replies])
+            .arg(PEER),
+    );
+    assert_eq!(done.status.code(), Some(1));
+    assert!(
+        done.stderr
+            .contains("O_RDONLY) was still waiting after 1.0 s"),
+        "{}",
+        done.stderr
+    );
+    assert!(done.left_running, "the client is still stuck in its open");
+}
