@@ -89,6 +89,13 @@ impl Error for BuildError {}
 /// what was there), then checks that no `{{#` directive is left in a page.
 pub fn build(book_dir: &Path, dest: &Path) -> Result<Built, BuildError> {
     let started = Instant::now();
+    // Without a book.toml, mdBook would make up a book, files and all.
+    if !book_dir.join("book.toml").is_file() {
+        return Err(BuildError::Mdbook(format!(
+            "no book here: {} does not exist",
+            book_dir.join("book.toml").display()
+        )));
+    }
     let mut book = MDBook::load(book_dir).map_err(|error| BuildError::Mdbook(chain(&error)))?;
     // Registered after mdBook's own preprocessors, so it sees the included code.
     book.with_preprocessor(dedent::Dedent);

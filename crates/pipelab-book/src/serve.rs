@@ -81,10 +81,16 @@ fn fingerprint(roots: &[PathBuf]) -> BTreeMap<PathBuf, SystemTime> {
     seen
 }
 
+/// Rebuilds on every change, until the book itself (the first root, its
+/// book.toml) is gone.
 fn watch(roots: &[PathBuf], rebuild: impl Fn()) {
     let mut last = fingerprint(roots);
     loop {
         thread::sleep(Duration::from_millis(500));
+        if !roots[0].is_file() {
+            println!("{} is gone: no more rebuilds", roots[0].display());
+            return;
+        }
         let now = fingerprint(roots);
         if now != last {
             let changed = now

@@ -397,3 +397,16 @@ fn the_anchor_reader_finds_exactly_the_anchored_lines() {
     );
     assert_eq!(anchor_lines(source, "z"), None);
 }
+
+#[test]
+fn a_directory_without_a_book_is_refused_and_left_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let error = pipelab_book::build(dir.path(), &dir.path().join("build"))
+        .expect_err("no book.toml, no build");
+    assert!(error.to_string().contains("book.toml"), "{error}");
+    let left: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+    assert!(
+        left.is_empty(),
+        "the build wrote into a directory with no book: {left:?}"
+    );
+}
