@@ -458,7 +458,9 @@ fn permission_denied_is_one_line_and_nothing_is_left() {
 
 #[test]
 fn a_fifo_owned_by_another_user_is_refused() {
-    let tmp = read_only_dir();
+    // A directory everyone may enter: the unprivileged run must reach the FIFO.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let fifo = tmp.path().join("fifo");
     make_fifo(&fifo);
     // Anyone may read and write it: only the owner check can refuse it.
@@ -479,7 +481,6 @@ fn a_fifo_owned_by_another_user_is_refused() {
         assert_one_line(&done.stderr, "was still waiting after 1.0 s");
     }
     assert!(fifo.exists(), "a FIFO we did not make is never removed");
-    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
 }
 
 #[test]

@@ -234,7 +234,11 @@ fn start_server(path: &Path, clients: u32) -> Result<(Child, Receiver<String>)> 
             Ok(line) if line.contains("open(O_RDONLY)") => return Ok((server, lines)),
             Ok(_) => continue,
             Err(_) => {
-                let _ = server.kill();
+                // SIGTERM, not SIGKILL: the server removes its FIFO as it goes.
+                let _ = nix::sys::signal::kill(
+                    Pid::from_raw(i32::try_from(server.id())?),
+                    nix::sys::signal::Signal::SIGTERM,
+                );
                 let _ = server.wait();
                 return Err("fifo-server did not start within 10 s".into());
             }
