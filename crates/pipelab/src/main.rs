@@ -72,6 +72,13 @@ impl From<std::io::Error> for Problem {
 pub type Outcome = Result<ExitCode, Problem>;
 
 fn main() -> ExitCode {
+    // Like any Unix filter: when the reader of our output goes away
+    // (`cargo lab grade | head`), end quietly, killed by SIGPIPE, instead of
+    // Rust's default of failing every later print with a panic.
+    let _ = labkit::process::set_disposition(
+        nix::sys::signal::Signal::SIGPIPE,
+        labkit::process::Disposition::Default,
+    );
     let cli: Cli = labkit::cli::parse();
     ui::init(cli.color);
     match dispatch(cli) {
@@ -84,46 +91,42 @@ fn main() -> ExitCode {
 }
 
 fn dispatch(cli: Cli) -> Outcome {
-    let command = match cli.command {
-        // These two need no course at all.
-        Some(Command::Completions { shell }) => {
-            let mut command = Cli::command();
-            clap_complete::generate(shell, &mut command, "pipelab", &mut std::io::stdout());
-            return Ok(ExitCode::SUCCESS);
-        }
-        Some(Command::Man) => {
-            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
-            return Ok(ExitCode::SUCCESS);
-        }
-        other => other,
-    };
-    let workspace = Workspace::find()?;
-    match command {
-        None => overview::show(&workspace, false),
-        Some(Command::List) => overview::show(&workspace, true),
+    // Every command but `completions` and `man` needs the course.
+    let course = Workspace::find;
+    match cli.command {
+        None => overview::show(&course()?, false),
+        Some(Command::List) => overview::show(&course()?, true),
         Some(Command::Run {
             lesson,
             program,
             args,
-        }) => run::run(&workspace, &lesson, program.as_deref(), &args),
-        Some(Command::Check { lesson, limit }) => engine::check_command(&workspace, &lesson, limit),
-        Some(Command::Hint { lesson, all }) => hint::hint(&workspace, &lesson, all),
-        Some(Command::Watch { poll, limit }) => watch::watch(&workspace, poll, limit),
-        Some(Command::Reset { lesson, yes }) => reset::reset(&workspace, &lesson, yes),
-        Some(Command::Solution { lesson }) => reset::solution(&workspace, &lesson),
+        }) => run::run(&course()?, &lesson, program.as_deref(), &args),
+        Some(Command::Check { lesson, limit }) => engine::check_command(&course()?, &lesson, limit),
+        Some(Command::Hint { lesson, all }) => hint::hint(&course()?, &lesson, all),
+        Some(Command::Watch { poll, limit }) => watch::watch(&course()?, poll, limit),
+        Some(Command::Reset { lesson, yes }) => reset::reset(&course()?, &lesson, yes),
+        Some(Command::Solution { lesson }) => reset::solution(&course()?, &lesson),
         Some(Command::Grade {
             lessons,
             format,
             out,
             limit,
-        }) => grade::grade(&workspace, &lessons, format, out.as_deref(), limit),
-        Some(Command::Handout { dir }) => handout::handout(&workspace, &dir),
-        Some(Command::Doctor) => doctor::doctor(&workspace),
-        Some(Command::Verify { limit }) => verify::verify(&workspace, limit),
+        }) => grade::grade(&course()?, &lessons, format, out.as_deref(), limit),
+        Some(Command::Handout { dir }) => handout::handout(&course()?, &dir),
+        Some(Command::Doctor) => doctor::doctor(&course()?),
+        Some(Command::Verify { limit }) => verify::verify(&course()?, limit),
         Some(Command::Pristine { update, lessons }) => {
-            pristine::command(&workspace, &lessons, update)
+            pristine::command(&course()?, &lessons, update)
         }
-        Some(Command::Book { args }) => run::book(&workspace, &args),
-        Some(Command::Completions { .. } | Command::Man) => Ok(ExitCode::SUCCESS),
+        Some(Command::Book { args }) => run::book(&course()?, &args),
+        Some(Command::Completions { shell }) => {
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "pipelab", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man) => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

@@ -385,6 +385,32 @@ fn completions_and_the_man_page_come_from_the_command_line_definition() {
         &man.stdout[..200]
     );
     assert_one_line_usage_error(&lab.lab(&["completions", "tcsh"]), "completions tcsh");
+
+    // A reader that has gone ends the runner quietly, killed by SIGPIPE as
+    // `cat` would be: no panic, no error message.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader); // nobody will read: the first write meets a closed pipe
+    #[expect(
+        clippy::zombie_processes,
+        reason = "reaped by labkit's wait_for_child below"
+    )]
+    let mut child = lab
+        .command(&["man"])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let status = labkit::watchdog::wait_for_child(pid, QUICK)
+        .unwrap()
+        .expect("pipelab man did not end within 20 s with its reader gone");
+    assert_eq!(
+        status,
+        nix::sys::wait::WaitStatus::Signaled(pid, nix::sys::signal::Signal::SIGPIPE, false)
+    );
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(stderr, "");
 }
 
 #[test]
