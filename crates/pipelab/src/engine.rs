@@ -237,17 +237,17 @@ pub fn check_exercise(
     let target =
         Target::exercise(workspace, lesson).ok_or_else(|| no_exercise(workspace, lesson))?;
     let verdict = check(workspace, state, &target, limit, true)?;
-    if verdict.kind != Kind::TimedOut {
-        state.results.insert(
-            target.package.clone(),
-            CachedResult {
-                fingerprint: verdict.fingerprint.clone(),
-                passing: verdict.kind == Kind::Passing,
-                passed: verdict.passed(),
-                total: verdict.tests.len(),
-            },
-        );
-    }
+    // A run that hung is a verdict too: these sources fail, and `cargo lab`
+    // should not sit through the time limit again to learn it.
+    state.results.insert(
+        target.package.clone(),
+        CachedResult {
+            fingerprint: verdict.fingerprint.clone(),
+            passing: verdict.kind == Kind::Passing,
+            passed: verdict.passed(),
+            total: verdict.tests.len(),
+        },
+    );
     Ok(verdict)
 }
 
