@@ -196,7 +196,7 @@ pub fn check(
                 )),
                 fingerprint,
             });
-        }
+        };
         if !status.success() && found.iter().all(|t| t.passed) {
             // The program failed without naming a failed test: it crashed.
             found.push(TestResult {
