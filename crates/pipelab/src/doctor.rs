@@ -56,7 +56,7 @@ fn platform() -> Finding {
         }
     } else {
         Finding::Wrong(format!(
-            "this is {}, not Linux: lessons 02's F_GETPIPE_SZ/F_SETPIPE_SZ and the numbers in the book are Linux's",
+            "this is {}, not Linux: lesson 02's F_GETPIPE_SZ/F_SETPIPE_SZ and the numbers in the book are Linux's",
             std::env::consts::OS
         ))
     }
