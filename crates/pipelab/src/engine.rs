@@ -9,15 +9,16 @@
 //! them and say where they are.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::Command;
 use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::course::{Lesson, Workspace, cargo};
 use crate::fingerprint::{self, Fnv};
+use crate::libtest::{TestResult, head, last_line, parse_libtest, tail};
 use crate::state::{Build, CachedResult, Executable, State};
-use crate::{Outcome, Problem, supervise, ui};
+use crate::{Problem, supervise};
 
 /// How long a build may take before it is stopped.
 const BUILD_LIMIT: Duration = Duration::from_secs(900);
@@ -86,15 +87,6 @@ fn path_dependencies(workspace: &Workspace) -> Vec<PathBuf> {
         .collect();
     paths.sort();
     paths
-}
-
-/// One test and how it went.
-#[derive(Debug, Clone)]
-pub struct TestResult {
-    pub name: String,
-    pub passed: bool,
-    /// For a failure: its message, trimmed to what a learner needs.
-    pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,139 +257,6 @@ pub fn no_exercise(workspace: &Workspace, lesson: &Lesson) -> Problem {
     }
 }
 
-/// `cargo lab check N`.
-pub fn check_command(workspace: &Workspace, lesson: &str, limit: u64) -> Outcome {
-    let lesson = workspace.lesson(lesson)?;
-    let mut state = State::load(&workspace.state_dir);
-    ui::progress(&format!("checking exercise {}...", lesson.number));
-    let verdict = check_exercise(workspace, &mut state, lesson, Duration::from_secs(limit))?;
-    let _ = state.save(&workspace.state_dir);
-    print!("{}", render(workspace, &state, lesson, &verdict));
-    Ok(if verdict.kind == Kind::Passing {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
-}
-
-/// The one-screen verdict: the tests, the first failure, what to do next.
-pub fn render(workspace: &Workspace, state: &State, lesson: &Lesson, verdict: &Verdict) -> String {
-    let dir = workspace
-        .relative(&workspace.exercise_dir(lesson))
-        .display()
-        .to_string();
-    let mut out = format!(
-        "{} {} — {} ({dir})\n\n",
-        ui::bold("Exercise"),
-        ui::bold(&lesson.number.to_string()),
-        lesson.title
-    );
-    for test in &verdict.tests {
-        let mark = if test.passed {
-            ui::good("pass")
-        } else {
-            ui::bad("FAIL")
-        };
-        out += &format!("  {mark}  {}\n", test.name);
-    }
-    let n = lesson.number;
-    match verdict.kind {
-        Kind::DoesNotCompile => {
-            out += &format!(
-                "{}\n\n",
-                ui::bad("Your code does not compile yet. The first error:")
-            );
-            out += &indent(verdict.detail.as_deref().unwrap_or(""));
-            out += &format!("\nNext: fix that error in {dir}, then `cargo lab check {n}` again.\n");
-        }
-        Kind::TimedOut => {
-            out += &format!(
-                "\n{}\n",
-                ui::bad(verdict.detail.as_deref().unwrap_or("the tests timed out"))
-            );
-            out += "Something in your code waits forever: a read whose pipe still has a \
-                    write end open somewhere, or a wait for a child that never ends.\n";
-            out += &format!("Next: `cargo lab hint {n}`, then `cargo lab check {n}` again.\n");
-        }
-        Kind::Failing => {
-            out += &format!(
-                "\n{} of {} tests pass.\n",
-                verdict.passed(),
-                verdict.tests.len()
-            );
-            if let Some(failure) = verdict.first_failure() {
-                out += &format!("\n{} {}\n", ui::bad("First failure:"), failure.name);
-                out += &indent(failure.message.as_deref().unwrap_or("(no message)"));
-            } else if let Some(detail) = &verdict.detail {
-                out += &format!("\n{detail}\n");
-            }
-            let todo = files_with_todo(&workspace.exercise_dir(lesson));
-            let place = if todo.is_empty() {
-                dir.clone()
-            } else {
-                todo.iter()
-                    .map(|p| format!("{dir}/{}", p.display()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            let seen = state.hints.get(&lesson.slug).copied().unwrap_or(0);
-            let hint = if lesson.hints.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " Stuck? `cargo lab hint {n}` ({seen} of {} hints seen).",
-                    lesson.hints.len()
-                )
-            };
-            out += &format!(
-                "\nNext: work on {place} (look for `// TODO`), then `cargo lab check {n}` again.{hint}\n"
-            );
-        }
-        Kind::Passing => {
-            out += &format!(
-                "\n{}\n",
-                ui::good(&format!(
-                    "All {} tests pass: exercise {n} is done.",
-                    verdict.tests.len()
-                ))
-            );
-            out += &match workspace.next_lesson(lesson) {
-                Some(next) if workspace.lesson_exists(next) => format!(
-                    "Next: lesson {}, {}: `cargo lab run {}`. (`cargo lab solution {n}` shows the reference solution.)\n",
-                    next.number, next.title, next.number
-                ),
-                Some(next) => format!(
-                    "Next: lesson {} is coming soon; `cargo lab solution {n}` shows the reference solution.\n",
-                    next.number
-                ),
-                None => format!(
-                    "That was the last lesson. `cargo lab solution {n}` shows the reference solution.\n"
-                ),
-            };
-        }
-    }
-    out
-}
-
-fn indent(text: &str) -> String {
-    text.lines()
-        .map(|line| match line.trim_end() {
-            "" => "\n".to_string(),
-            line => format!("    {line}\n"),
-        })
-        .collect()
-}
-
-/// The files of an exercise that still hold a `// TODO`, relative to it.
-fn files_with_todo(dir: &Path) -> Vec<PathBuf> {
-    fingerprint::files(dir)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "rs") && !p.starts_with("tests"))
-        .filter(|p| std::fs::read_to_string(dir.join(p)).is_ok_and(|text| text.contains("// TODO")))
-        .collect()
-}
-
 /// One line of `cargo --message-format=json` output, the parts we read.
 #[derive(Deserialize)]
 struct CargoMessage {
@@ -478,184 +337,8 @@ fn build(workspace: &Workspace, target: &Target) -> Result<Built, Problem> {
     Ok(Built::Programs(programs))
 }
 
-/// Reads libtest's plain output: `test NAME ... ok|FAILED` lines, then a
-/// `---- NAME stdout ----` section for each failure.
-pub fn parse_libtest(output: &str) -> Vec<TestResult> {
-    let mut results: Vec<TestResult> = Vec::new();
-    let mut current_failure: Option<(String, Vec<&str>)> = None;
-    let finish = |failure: Option<(String, Vec<&str>)>, results: &mut Vec<TestResult>| {
-        if let Some((name, body)) = failure
-            && let Some(result) = results.iter_mut().find(|r| r.name == name)
-        {
-            result.message = Some(trim_failure(&body));
-        }
-    };
-    for line in output.lines() {
-        if let Some((name, outcome)) = line
-            .strip_prefix("test ")
-            .and_then(|rest| rest.rsplit_once(" ... "))
-        {
-            let name = name.trim_end_matches(" - should panic").to_string();
-            match outcome.trim() {
-                "ok" => results.push(TestResult {
-                    name,
-                    passed: true,
-                    message: None,
-                }),
-                "FAILED" => results.push(TestResult {
-                    name,
-                    passed: false,
-                    message: None,
-                }),
-                // ignored tests neither pass nor fail
-                _ => {}
-            }
-            continue;
-        }
-        if let Some(name) = line
-            .strip_prefix("---- ")
-            .and_then(|rest| rest.strip_suffix(" stdout ----"))
-        {
-            finish(current_failure.take(), &mut results);
-            current_failure = Some((name.to_string(), Vec::new()));
-            continue;
-        }
-        if line == "failures:" || line.starts_with("test result:") {
-            finish(current_failure.take(), &mut results);
-            continue;
-        }
-        if let Some((_, body)) = current_failure.as_mut() {
-            body.push(line);
-        }
-    }
-    finish(current_failure.take(), &mut results);
-    results
-}
-
-/// A failure's message without what does not help: the backtrace note,
-/// backtraces, thread names; at most 15 lines.
-fn trim_failure(body: &[&str]) -> String {
-    let mut kept: Vec<String> = Vec::new();
-    let mut in_backtrace = false;
-    for line in body {
-        let trimmed = line.trim_start();
-        if trimmed.starts_with("stack backtrace:") {
-            in_backtrace = true;
-            continue;
-        }
-        if in_backtrace {
-            let frame = trimmed
-                .split_once(':')
-                .is_some_and(|(n, _)| n.parse::<u32>().is_ok())
-                || trimmed.starts_with("at ")
-                || trimmed.starts_with("note: Some details are omitted");
-            if frame {
-                continue;
-            }
-            in_backtrace = false;
-        }
-        if trimmed.starts_with("note: run with `RUST_BACKTRACE=")
-            || trimmed.starts_with("note: Some details are omitted")
-        {
-            continue;
-        }
-        if let Some((_, place)) = trimmed
-            .strip_prefix("thread '")
-            .and_then(|rest| rest.split_once(" panicked at "))
-        {
-            kept.push(format!("panicked at {place}"));
-            continue;
-        }
-        kept.push(line.to_string());
-    }
-    while kept.first().is_some_and(|l| l.trim().is_empty()) {
-        kept.remove(0);
-    }
-    while kept.last().is_some_and(|l| l.trim().is_empty()) {
-        kept.pop();
-    }
-    head(&kept.join("\n"), 15)
-}
-
-/// The first `n` lines of `text`, with a note when some were cut.
-fn head(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    if lines.len() <= n {
-        return text.to_string();
-    }
-    format!(
-        "{}\n... ({} more lines)",
-        lines[..n].join("\n"),
-        lines.len() - n
-    )
-}
-
-fn tail(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
-fn last_line(text: &str) -> String {
-    text.lines()
-        .rfind(|l| !l.trim().is_empty())
-        .unwrap_or("no output")
-        .trim()
-        .to_string()
-}
-
 fn program_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const OUTPUT: &str = "\nrunning 3 tests\n\
-test a_passes ... ok\n\
-test b_fails ... FAILED\n\
-test c_panics - should panic ... ok\n\
-\n\
-failures:\n\
-\n\
----- b_fails stdout ----\n\
-\n\
-thread 'b_fails' (4242) panicked at tests/exercise.rs:33:5:\n\
-scenario \"one\": the runner exited with code 101.\n\
-note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n\
-\n\
-\n\
-failures:\n\
-    b_fails\n\
-\n\
-test result: FAILED. 2 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out\n";
-
-    #[test]
-    fn libtest_output_gives_each_test_and_the_failure_message_trimmed() {
-        let results = parse_libtest(OUTPUT);
-        let names: Vec<(&str, bool)> = results
-            .iter()
-            .map(|r| (r.name.as_str(), r.passed))
-            .collect();
-        assert_eq!(
-            names,
-            [("a_passes", true), ("b_fails", false), ("c_panics", true)]
-        );
-        assert_eq!(
-            results[1].message.as_deref(),
-            Some(
-                "panicked at tests/exercise.rs:33:5:\n\
-                 scenario \"one\": the runner exited with code 101."
-            )
-        );
-    }
-
-    #[test]
-    fn a_long_message_is_cut_with_a_count() {
-        let text: Vec<String> = (1..=20).map(|i| format!("line {i}")).collect();
-        let cut = head(&text.join("\n"), 15);
-        assert!(cut.ends_with("line 15\n... (5 more lines)"), "{cut}");
-    }
 }

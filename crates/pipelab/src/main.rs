@@ -13,6 +13,7 @@
 //! under target/pipelab/. It never asks a question without a terminal and
 //! never colours output that is not one.
 
+mod check;
 mod cli;
 mod course;
 mod doctor;
@@ -21,6 +22,7 @@ mod fingerprint;
 mod grade;
 mod handout;
 mod hint;
+mod libtest;
 mod overview;
 mod pristine;
 mod reset;
@@ -101,7 +103,7 @@ fn dispatch(cli: Cli) -> Outcome {
             program,
             args,
         }) => run::run(&course()?, &lesson, program.as_deref(), &args),
-        Some(Command::Check { lesson, limit }) => engine::check_command(&course()?, &lesson, limit),
+        Some(Command::Check { lesson, limit }) => check::command(&course()?, &lesson, limit),
         Some(Command::Hint { lesson, all }) => hint::hint(&course()?, &lesson, all),
         Some(Command::Watch { poll, limit }) => watch::watch(&course()?, poll, limit),
         Some(Command::Reset { lesson, yes }) => reset::reset(&course()?, &lesson, yes),

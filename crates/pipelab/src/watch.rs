@@ -20,7 +20,7 @@ use crate::course::{Lesson, Workspace};
 use crate::engine::{self, Kind};
 use crate::overview::{self, Progress};
 use crate::state::State;
-use crate::{Outcome, Problem, fingerprint, hint, ui};
+use crate::{Outcome, Problem, check, fingerprint, hint, ui};
 
 pub fn watch(workspace: &Workspace, poll_only: bool, limit: u64) -> Outcome {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
@@ -76,7 +76,7 @@ pub fn watch(workspace: &Workspace, poll_only: bool, limit: u64) -> Outcome {
                 lessons.len(),
                 workspace.relative(&dir).display()
             );
-            screen += &engine::render(workspace, &state, lesson, &verdict);
+            screen += &check::render(workspace, &state, lesson, &verdict);
             screen += &note;
             screen += &format!(
                 "\n{}\n",
