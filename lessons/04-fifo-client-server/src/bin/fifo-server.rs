@@ -123,7 +123,10 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
-    let tally = serve(args, path)?;
+    // The summary is printed however serving ended: what did arrive is
+    // worth knowing most when something went wrong.
+    let mut tally = Tally::default();
+    let served = serve(args, path, &mut tally);
 
     say(
         Server,
@@ -146,7 +149,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(removed) = removed {
         say(Server, format!("removed {removed}"));
     }
-    Ok(())
+    served
 }
 
 /// Each distinct message and how often it came, in the order first seen.
@@ -178,9 +181,8 @@ fn preview(message: &[u8]) -> String {
 
 // ANCHOR: serve
 /// Serves clients until `--clients` of them have said `end`.
-fn serve(args: &Args, path: &Path) -> Result<Tally, Box<dyn std::error::Error>> {
+fn serve(args: &Args, path: &Path, tally: &mut Tally) -> Result<(), Box<dyn std::error::Error>> {
     let wait = Duration::from_secs(args.wait);
-    let mut tally = Tally::default();
     let mut ends = 0;
     say(
         Server,
@@ -194,9 +196,11 @@ fn serve(args: &Args, path: &Path) -> Result<Tally, Box<dyn std::error::Error>> 
             // A read waits while the FIFO is empty and a writer is open:
             // bound that wait, as every wait in this course is bounded.
             if !wait_readable(reader.as_fd(), wait)? {
-                return Err(
-                    format!("no data from the connected client for {} s", args.wait).into(),
-                );
+                return Err(format!(
+                    "nothing came for {} s (no client, or a silent one): stopping",
+                    args.wait
+                )
+                .into());
             }
             let got = read(&reader, &mut buffer);
             trace(Server, &format!("read(fd, buf, {})", buffer.len()), &got);
@@ -220,7 +224,7 @@ fn serve(args: &Args, path: &Path) -> Result<Tally, Box<dyn std::error::Error>> 
                         ),
                     );
                     if ends == args.clients {
-                        return Ok(tally);
+                        return Ok(());
                     }
                 } else if !args.summary_only {
                     say(
