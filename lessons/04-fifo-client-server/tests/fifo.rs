@@ -173,15 +173,17 @@ fn assert_one_line(stderr: &str, words: &str) {
 #[test]
 fn the_printed_command_delivers_100_pings_and_then_everything_is_gone() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut server = Running::start(
-        "fifo-server",
-        Command::new(SERVER).env("TMPDIR", tmp.path()),
-    );
+    // A space in the path: the printed command must quote it.
+    let temp_dir = tmp.path().join("a b");
+    std::fs::create_dir(&temp_dir).unwrap();
+    let mut server = Running::start("fifo-server", Command::new(SERVER).env("TMPDIR", &temp_dir));
     let command = server.wait_for("cargo lab run 4 client -- ");
     let printed = command.split_once(" -- ").unwrap().1;
+    // Run exactly what was printed, through a shell, with our client binary
+    // in place of `cargo lab run 4 client --`.
     let sent = bounded(
         "the printed client command",
-        Command::new(CLIENT).args(printed.split_whitespace()),
+        Command::new("sh").args(["-c", &format!("\"$0\" {printed}"), CLIENT]),
     );
     assert!(sent.status.success(), "client: {}", sent.stderr);
     let (status, out, _) = server.finish();
@@ -190,9 +192,9 @@ fn the_printed_command_delivers_100_pings_and_then_everything_is_gone() {
     assert!(out.contains("received \"end\""), "{out}");
     assert!(out.contains("100 × \"ping\""), "{out}");
     assert!(
-        entries(tmp.path()).is_empty(),
+        entries(&temp_dir).is_empty(),
         "the FIFO and its directory must be gone: {:?}",
-        entries(tmp.path())
+        entries(&temp_dir)
     );
 }
 

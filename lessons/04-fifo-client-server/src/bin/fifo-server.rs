@@ -20,6 +20,7 @@
 //! gone afterwards. `echo hi > FIFO` from a shell is a client too.
 
 use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -90,9 +91,14 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     let path = fifo.path();
     if fifo.made_here() {
+        // Asked for 0600; the umask could only have taken bits away.
+        let mode = std::fs::symlink_metadata(path)?.permissions().mode() & 0o777;
         say(
             Server,
-            format!("made the FIFO {} with mkfifo, mode 0600", path.display()),
+            format!(
+                "made the FIFO {} with mkfifo, mode {mode:04o}",
+                path.display()
+            ),
         );
     } else {
         say(
@@ -109,7 +115,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         Server,
         format!(
             "  cargo lab run 4 client -- --path {}{}",
-            path.display(),
+            shell_word(path),
             args.framing.as_flags()
         ),
     );
@@ -118,7 +124,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             Server,
             format!(
                 "or, from a shell: echo hi > {0}; echo end > {0}",
-                path.display()
+                shell_word(path)
             ),
         );
     }
@@ -150,6 +156,18 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         say(Server, format!("removed {removed}"));
     }
     served
+}
+
+/// A path as it must be typed in a shell: quoted if it holds anything
+/// but letters, digits and `/._-+,:@%`.
+fn shell_word(path: &Path) -> String {
+    let text = path.display().to_string();
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+,:@%".contains(c);
+    if text.chars().all(plain) {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
 }
 
 /// Each distinct message and how often it came, in the order first seen.
