@@ -162,6 +162,14 @@ impl Workspace {
             })
     }
 
+    /// The lessons named in `args`, or every lesson when there are none.
+    pub fn lessons_named(&self, args: &[String]) -> Result<Vec<&Lesson>, Problem> {
+        if args.is_empty() {
+            return Ok(self.course.lessons.iter().collect());
+        }
+        args.iter().map(|arg| self.lesson(arg)).collect()
+    }
+
     /// "1 (pipe-fork), 2 (pipe-capacity), ...".
     pub fn valid_lessons(&self) -> String {
         self.course

@@ -19,7 +19,6 @@ use crate::cli::Format;
 use crate::course::{Lesson, Workspace};
 use crate::engine::{self, Kind, Target};
 use crate::fingerprint;
-use crate::pristine;
 use crate::state::State;
 use crate::{Outcome, Problem, ui};
 
@@ -36,7 +35,7 @@ pub struct ExerciseReport {
     pub number: u32,
     pub slug: String,
     pub package: String,
-    /// passed, failed, does-not-compile, timed-out
+    /// passed, failed, does-not-compile, timed-out, missing
     pub status: &'static str,
     pub score: u32,
     pub max_score: u32,
@@ -64,7 +63,7 @@ pub fn grade(
     out: Option<&Path>,
     limit: u64,
 ) -> Outcome {
-    let selected = pristine::selected(workspace, lessons)?;
+    let selected = graded(workspace, lessons)?;
     if selected.is_empty() {
         return Err(Problem::fail("there is no exercise to grade"));
     }
@@ -109,16 +108,28 @@ pub fn grade(
     })
 }
 
+/// The exercises to grade: those named (or all) that exist, or that the
+/// course ships (it keeps a pristine copy) but the student's copy has lost,
+/// which score 0 rather than vanish from the total.
+fn graded<'a>(workspace: &'a Workspace, args: &[String]) -> Result<Vec<&'a Lesson>, Problem> {
+    Ok(workspace
+        .lessons_named(args)?
+        .into_iter()
+        .filter(|lesson| {
+            workspace.exercise_of(lesson).is_some()
+                || (lesson.exercise.is_some() && workspace.pristine_dir(lesson).is_dir())
+        })
+        .collect())
+}
+
 fn grade_one(
     workspace: &Workspace,
     state: &mut State,
     lesson: &Lesson,
     limit: Duration,
 ) -> Result<ExerciseReport, Problem> {
-    let target = Target::exercise(workspace, lesson)
-        .ok_or_else(|| engine::no_exercise(workspace, lesson))?;
     let pristine_tests = workspace.pristine_dir(lesson).join("tests");
-    let exercise_tests = target.dir.join("tests");
+    let exercise_tests = workspace.exercise_dir(lesson).join("tests");
     let canonical_dir = if pristine_tests.is_dir() {
         &pristine_tests
     } else {
@@ -127,15 +138,19 @@ fn grade_one(
     let canonical = test_names(canonical_dir)?;
     let tests_modified = pristine_tests.is_dir()
         && fingerprint::tree(&pristine_tests)? != fingerprint::tree(&exercise_tests)?;
-    let verdict = engine::check(workspace, state, &target, limit, false)?;
+    let verdict = match Target::exercise(workspace, lesson) {
+        Some(target) => Some(engine::check(workspace, state, &target, limit, false)?),
+        None => None,
+    };
 
     let per_test = workspace.course.points_per_test.unwrap_or(1);
     let max_score = lesson.points.unwrap_or(per_test * canonical.len() as u32);
-    let counted = verdict.kind != Kind::TimedOut;
+    let counted = verdict.as_ref().is_some_and(|v| v.kind != Kind::TimedOut);
+    let results = verdict.as_ref().map(|v| v.tests.as_slice()).unwrap_or(&[]);
     let tests: Vec<TestReport> = canonical
         .iter()
         .map(|name| {
-            let result = verdict.tests.iter().find(|t| same_test(&t.name, name));
+            let result = results.iter().find(|t| same_test(&t.name, name));
             let passed = counted && result.is_some_and(|t| t.passed);
             TestReport {
                 name: name.clone(),
@@ -160,23 +175,33 @@ fn grade_one(
         Some(_) => 0,
         None => tests.iter().map(|t| t.score).sum(),
     };
-    let status = match verdict.kind {
-        Kind::DoesNotCompile => "does-not-compile",
-        Kind::TimedOut => "timed-out",
+    let status = match verdict.as_ref().map(|v| v.kind) {
+        None => "missing",
+        Some(Kind::DoesNotCompile) => "does-not-compile",
+        Some(Kind::TimedOut) => "timed-out",
         _ if all_pass => "passed",
         _ => "failed",
+    };
+    let detail = match verdict {
+        Some(verdict) => verdict.detail,
+        None => Some(format!(
+            "{} is missing",
+            workspace
+                .relative(&workspace.exercise_dir(lesson))
+                .display()
+        )),
     };
     Ok(ExerciseReport {
         number: lesson.number,
         slug: lesson.slug.clone(),
-        package: target.package,
+        package: lesson.exercise.clone().unwrap_or_default(),
         status,
         score,
         max_score,
         tests_passed,
         tests_total: tests.len(),
         tests_modified,
-        detail: verdict.detail,
+        detail,
         tests,
     })
 }

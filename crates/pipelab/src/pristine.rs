@@ -59,14 +59,8 @@ pub fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
 
 /// The lessons named in `args`, or every lesson with an exercise on disk.
 pub fn selected<'a>(workspace: &'a Workspace, args: &[String]) -> Result<Vec<&'a Lesson>, Problem> {
-    let lessons: Vec<&Lesson> = if args.is_empty() {
-        workspace.course.lessons.iter().collect()
-    } else {
-        args.iter()
-            .map(|arg| workspace.lesson(arg))
-            .collect::<Result<_, _>>()?
-    };
-    Ok(lessons
+    Ok(workspace
+        .lessons_named(args)?
         .into_iter()
         .filter(|lesson| workspace.exercise_of(lesson).is_some())
         .collect())

@@ -463,6 +463,13 @@ fn a_handout_has_no_solutions_builds_without_them_and_says_so() {
         solution.stdout
     );
 
+    // An exercise deleted from a student's copy scores 0; it does not leave
+    // the total.
+    fs::remove_dir_all(dir.join("exercises/01-alpha")).unwrap();
+    let graded = student.lab(&["grade", "--format", "json"]);
+    assert_eq!(graded.status.code(), Some(1));
+    assert_eq!(grade_json(&graded), (0, 2, "missing".to_string()));
+
     // Never over something that exists.
     let again = lab.lab(&["handout", dir.to_str().unwrap()]);
     assert_eq!(again.status.code(), Some(1));
