@@ -18,7 +18,7 @@ use crate::course::{Lesson, Workspace, cargo};
 use crate::fingerprint::{self, Fnv};
 use crate::libtest::{TestResult, head, last_line, parse_libtest, tail};
 use crate::state::{Build, CachedResult, Executable, State};
-use crate::{Problem, supervise};
+use crate::{Problem, supervise, ui};
 
 /// How long a build may take before it is stopped.
 const BUILD_LIMIT: Duration = Duration::from_secs(900);
@@ -281,6 +281,10 @@ struct Diagnostic {
 /// `cargo test --no-run` for one package: its test programs and the
 /// programs they run, or its first compiler error.
 fn build(workspace: &Workspace, target: &Target) -> Result<Built, Problem> {
+    ui::progress(&format!(
+        "building {}'s tests (cargo test --no-run -p {0})...",
+        target.package
+    ));
     let mut command = Command::new(cargo());
     command
         .args([
