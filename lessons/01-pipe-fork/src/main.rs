@@ -175,6 +175,17 @@ fn child_writes(args: &Args, write_end: OwnedFd) -> ! {
         std::thread::sleep(interval);
         let message = format!("message {number} of {}\n", args.count);
         say(Child, format!("writing {message:?}"));
+        let go_quiet = number == 1 && args.pause > 0.0;
+        if go_quiet {
+            // Said before the write, so that it prints before the parent wakes up.
+            say(
+                Child,
+                format!(
+                    "then going quiet for {} s, my write end still open",
+                    args.pause
+                ),
+            );
+        }
         let written = write(&write_end, message.as_bytes());
         trace(
             Child,
@@ -185,11 +196,7 @@ fn child_writes(args: &Args, write_end: OwnedFd) -> ! {
             ),
             &written,
         );
-        if number == 1 && args.pause > 0.0 {
-            say(
-                Child,
-                format!("going quiet for {} s, my write end still open", args.pause),
-            );
+        if go_quiet {
             std::thread::sleep(Duration::from_secs_f64(args.pause));
         }
     }
