@@ -25,10 +25,15 @@ fn scenario(name: &str) -> HashMap<String, String> {
         ),
         Err(error) => panic!("scenario {name:?}: {error}"),
     };
+    let why = if done.stderr.contains("was still waiting") {
+        "\n(An open that waited 10 s for its peer: are the FIFOs opened in the peer's \
+         order, requests first, then replies?)"
+    } else {
+        ""
+    };
     assert!(
         done.status.success(),
-        "scenario {name:?}: the runner {}.\n{}\n(A blocking open that waits 10 s for its peer \
-         usually means the FIFOs are opened in the opposite order to the peer's.)",
+        "scenario {name:?}: the runner {}.\n{}{why}",
         labkit::status::explain_exit_status(done.status),
         done.stderr.trim_end()
     );
