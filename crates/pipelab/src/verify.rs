@@ -129,7 +129,7 @@ pub fn verify(workspace: &Workspace, limit: u64) -> Outcome {
         }
     }
     let _ = state.save(&workspace.state_dir);
-    println!("\n{checked} exercises checked, {problems} problems.");
+    println!("\nExercises checked: {checked}. Problems: {problems}.");
     Ok(if problems == 0 {
         ExitCode::SUCCESS
     } else {

@@ -682,7 +682,7 @@ fn verify_holds_for_a_sound_course_and_catches_a_stale_pristine_copy() {
         done.stdout
     );
     assert!(
-        done.stdout.contains("1 exercises checked, 0 problems."),
+        done.stdout.contains("Exercises checked: 1. Problems: 0."),
         "{}",
         done.stdout
     );
