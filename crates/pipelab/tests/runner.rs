@@ -50,13 +50,18 @@ impl Lab {
 
     fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(PIPELAB);
+        command.args(args);
+        self.environment(&mut command);
         command
-            .args(args)
+    }
+
+    /// Points `command` (the runner, or a shell that starts it) at this lab.
+    fn environment(&self, command: &mut Command) {
+        command
             .env("PIPELAB_ROOT", &self.root)
             .env("PIPELAB_STATE_DIR", self.state.path())
             .env("CARGO_TARGET_DIR", &self.target)
             .env_remove("NO_COLOR");
-        command
     }
 
     /// Runs `cargo lab ARGS`, failing the test if it outlives `limit`.
@@ -359,6 +364,41 @@ fn watch_refuses_at_once_without_a_terminal() {
     assert_eq!(done.status.code(), Some(1));
     assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
     assert!(done.stderr.contains("needs a terminal"), "{}", done.stderr);
+}
+
+#[test]
+fn watch_rechecks_on_save_and_answers_its_keys_in_a_terminal() {
+    let lab = Lab::tiny();
+    let solved = lab.state.path().join("solved.rs");
+    fs::write(&solved, SOLVED).unwrap();
+    // `script` gives watch a terminal. The keys are typed only once the state
+    // file shows what watch has done: its first verdict (failing), then the
+    // verdict after the save (passing).
+    let state = lab.state.path().join("state.json");
+    let feeder = format!(
+        "until grep -q '\"passing\": false' {state}; do sleep 0.1; done; \
+         cp {solved} {lib}; \
+         until grep -q '\"passing\": true' {state}; do sleep 0.1; done; \
+         printf hq",
+        state = state.display(),
+        solved = solved.display(),
+        lib = lab.path("exercises/01-alpha/src/lib.rs").display(),
+    );
+    let watch = format!("({feeder}) | script -q -e -c '{PIPELAB} --color never watch' /dev/null");
+    let mut shell = Command::new("sh");
+    shell.args(["-c", &watch]);
+    lab.environment(&mut shell);
+    let done = run(&mut shell, BUILDS).unwrap_or_else(|error| panic!("watch: {error}"));
+    assert!(done.status.success(), "{done:?}");
+    let screen = &done.stdout;
+    assert!(
+        screen.contains("watching exercises/01-alpha (file events)"),
+        "{screen}"
+    );
+    assert!(screen.contains("FAIL  the_answer_is_42"), "{screen}");
+    assert!(screen.contains("All 2 tests pass"), "{screen}");
+    assert!(screen.contains("1 of 1 exercises pass"), "{screen}");
+    assert!(screen.contains("Hint 1 of 3:"), "{screen}");
 }
 
 #[test]
