@@ -39,7 +39,7 @@ impl PageBar {
             return;
         }
         self.full_pages = full_pages;
-        let row_is_complete = full_pages % PAGES_PER_ROW == 0;
+        let row_is_complete = full_pages.is_multiple_of(PAGES_PER_ROW);
         if self.live {
             let mut out = std::io::stdout().lock();
             // Best-effort drawing: the probe's result does not depend on it.
@@ -57,7 +57,7 @@ impl PageBar {
 
     /// Ends the last row, if the buffer stopped filling in the middle of one.
     pub fn finish(&mut self, bytes: usize) {
-        if self.full_pages % PAGES_PER_ROW == 0 {
+        if self.full_pages.is_multiple_of(PAGES_PER_ROW) {
             return;
         }
         if self.live {
