@@ -2,9 +2,13 @@
 //! source can stay one story about one idea.
 //!
 //! - [`cli`]: argument errors as one line and exit status 2.
+//! - [`exercise`]: what exercise tests share: run the exercise's runner for
+//!   one scenario under a time limit and read back its `key: value` report.
 //! - [`narrate`]: lines tagged with who speaks (parent, child, server,
 //!   client, kernel), coloured when a person is watching, plain otherwise,
 //!   plus `--trace` lines that show each system call and its result.
+//! - [`nobody`]: run a program as the user nobody, for tests of what
+//!   root may do and a learner may not.
 //! - [`status`]: a wait status explained in words ("killed by signal 13
 //!   (SIGPIPE); a shell would show 141").
 //! - [`process`]: the only `unsafe` in the course: a `fork` that refuses to
@@ -23,8 +27,10 @@
 //!   lesson's `tests/transcripts.rs`, so that they cannot drift.
 
 pub mod cli;
+pub mod exercise;
 pub mod fifo;
 pub mod narrate;
+pub mod nobody;
 pub mod process;
 pub mod raw_status;
 pub mod status;

@@ -3,50 +3,23 @@
 //! with a time limit, so a forgotten close() fails with a reason instead of
 //! hanging forever.
 
-use std::collections::HashMap;
 use std::process::Command;
 use std::time::Duration;
 
-use labkit::watchdog::{RunError, run};
+use labkit::exercise::{Report, run_scenario};
 
 /// The exercise's runner program (src/main.rs), built by cargo for this package.
 const RUNNER: &str = env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME")));
 
 /// Runs one scenario and returns its `key: value` report.
-fn scenario(name: &str) -> HashMap<String, Vec<String>> {
-    let done = match run(
-        Command::new(RUNNER).arg(name).env("RUST_BACKTRACE", "0"),
+fn scenario(name: &str) -> Report {
+    let report = run_scenario(
+        Command::new(RUNNER).arg(name),
         Duration::from_secs(10),
-    ) {
-        Ok(done) => done,
-        Err(RunError::TimedOut { .. }) => panic!(
-            "scenario {name:?}: send_through_pipe did not return within 10 s. \
-             The parent's read never saw end of file: is a write end still open? \
-             The parent must drop its write end right after fork()."
-        ),
-        Err(error) => panic!("scenario {name:?}: {error}"),
-    };
-    assert!(
-        done.status.success(),
-        "scenario {name:?}: the runner {}.\n{}",
-        labkit::status::explain_exit_status(done.status),
-        done.stderr.trim_end()
+        "The parent's read never saw end of file: is a write end still open? \
+         The parent must drop its write end right after fork().",
     );
-    assert!(
-        !done.left_running,
-        "scenario {name:?}: a process was still running after send_through_pipe returned: \
-         reap the child with waitpid before returning"
-    );
-    let mut report: HashMap<String, Vec<String>> = HashMap::new();
-    for line in done.stdout.lines() {
-        if let Some((key, value)) = line.split_once(": ").or_else(|| line.split_once(':')) {
-            report
-                .entry(key.to_string())
-                .or_default()
-                .push(value.to_string());
-        }
-    }
-    let reports = report.get("pid").map_or(0, Vec::len);
+    let reports = report.all("pid").len();
     assert_eq!(
         reports, 1,
         "scenario {name:?}: send_through_pipe returned in {reports} processes. \
@@ -55,35 +28,30 @@ fn scenario(name: &str) -> HashMap<String, Vec<String>> {
     report
 }
 
-fn value<'a>(report: &'a HashMap<String, Vec<String>>, key: &str) -> &'a str {
-    &report[key][0]
-}
-
 #[test]
 fn one_message_arrives_whole() {
     let report = scenario("one");
-    assert_eq!(value(&report, "received"), r#""hello\n""#);
+    assert_eq!(report["received"], r#""hello\n""#);
 }
 
 #[test]
 fn messages_arrive_in_order() {
     let report = scenario("three");
-    assert_eq!(value(&report, "received"), r#""one\ntwo\nthree\n""#);
+    assert_eq!(report["received"], r#""one\ntwo\nthree\n""#);
 }
 
 #[test]
 fn no_messages_means_immediate_end_of_file() {
     let report = scenario("none");
-    assert_eq!(value(&report, "received-len"), "0");
-    assert_eq!(value(&report, "child"), "exited with code 0");
+    assert_eq!(report["received-len"], "0");
+    assert_eq!(report["child"], "exited with code 0");
 }
 
 #[test]
 fn the_childs_exit_code_is_reported() {
     let report = scenario("exit-code");
     assert_eq!(
-        value(&report, "child"),
-        "exited with code 7",
+        report["child"], "exited with code 7",
         "reap the child with waitpid and return its status"
     );
 }
@@ -94,8 +62,7 @@ fn more_than_a_pipe_holds_gets_through() {
     // block on a full pipe and the two would wait for each other forever.
     let report = scenario("large");
     assert_eq!(
-        value(&report, "received-len"),
-        "100000",
+        report["received-len"], "100000",
         "read until read() returns 0, not just once"
     );
 }
@@ -105,8 +72,7 @@ fn the_parent_keeps_no_end_of_the_pipe() {
     for name in ["one", "none"] {
         let report = scenario(name);
         assert_eq!(
-            value(&report, "leaked-fds"),
-            "",
+            report["leaked-fds"], "",
             "scenario {name:?}: these descriptors were left open after send_through_pipe returned"
         );
     }

@@ -6,51 +6,34 @@
 use std::process::Command;
 use std::time::Duration;
 
-use labkit::watchdog::{RunError, run};
+use labkit::exercise::run_scenario;
 
 /// The exercise's runner program (src/main.rs), built by cargo for this package.
 const RUNNER: &str = env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME")));
 
 /// What `read_messages` returned in one scenario.
-struct Report {
-    count: usize,
+struct Messages {
     messages: Vec<String>,
     partial: String,
 }
 
-fn scenario(name: &str) -> Report {
-    let done = match run(
-        Command::new(RUNNER).arg(name).env("RUST_BACKTRACE", "0"),
+fn scenario(name: &str) -> Messages {
+    let report = run_scenario(
+        Command::new(RUNNER).arg(name),
         Duration::from_secs(20),
-    ) {
-        Ok(done) => done,
-        Err(RunError::TimedOut { .. }) => panic!(
-            "scenario {name:?}: read_messages did not return within 20 s. Do you stop when \
-             read() returns 0 (end of file)? A loop that ignores 0 spins forever."
-        ),
-        Err(error) => panic!("scenario {name:?}: {error}"),
-    };
-    assert!(
-        done.status.success(),
-        "scenario {name:?}: the runner {}.\n{}",
-        labkit::status::explain_exit_status(done.status),
-        done.stderr.trim_end()
+        "Do you stop when read() returns 0 (end of file)? A loop that ignores 0 \
+         spins forever.",
     );
-    let mut report = Report {
-        count: usize::MAX,
-        messages: Vec::new(),
-        partial: String::new(),
-    };
-    for line in done.stdout.lines() {
-        match line.split_once(": ") {
-            Some(("count", count)) => report.count = count.parse().unwrap(),
-            Some(("message", message)) => report.messages.push(message.to_string()),
-            Some(("partial", partial)) => report.partial = partial.to_string(),
-            _ => {}
-        }
+    let messages: Vec<String> = report
+        .all("message")
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(report.number("count"), messages.len(), "{report:?}");
+    Messages {
+        messages,
+        partial: report.get("partial").unwrap_or_default().to_string(),
     }
-    assert_eq!(report.count, report.messages.len(), "{}", done.stdout);
-    report
 }
 
 #[test]
@@ -119,7 +102,8 @@ fn a_writer_that_says_nothing_gives_nothing() {
 fn more_than_a_fifo_holds_is_read_to_the_end() {
     let report = scenario("large");
     assert_eq!(
-        report.count, 2000,
+        report.messages.len(),
+        2000,
         "read until read() returns 0, not just once"
     );
     assert_eq!(report.messages[0], format!("\"line 0 {:050}\"", 0));

@@ -5,10 +5,10 @@
 #![cfg(target_os = "linux")]
 
 use std::os::fd::OwnedFd;
-use std::os::unix::process::CommandExt;
 use std::process::Command;
 use std::time::Duration;
 
+use labkit::nobody::NobodyCopy;
 use labkit::watchdog::{Finished, run};
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
@@ -19,16 +19,15 @@ const PROGRAM: &str = env!("CARGO_BIN_EXE_pipe-capacity");
 /// Generous: CI runs tests in parallel on two cores.
 const LIMIT: Duration = Duration::from_secs(20);
 
-/// The unprivileged user the tests become when they run as root.
-const NOBODY: u32 = 65534;
-
 /// Runs the lesson with `args`, as ourselves or as uid 65534.
 fn lesson(args: &[&str], as_nobody: bool) -> Finished {
-    let mut command = Command::new(PROGRAM);
+    let copy =
+        as_nobody.then(|| NobodyCopy::new(PROGRAM).expect("a copy of pipe-capacity for nobody"));
+    let mut command = match &copy {
+        Some(copy) => copy.command(),
+        None => Command::new(PROGRAM),
+    };
     command.args(args).env("RUST_BACKTRACE", "0");
-    if as_nobody {
-        command.uid(NOBODY).gid(NOBODY);
-    }
     match run(&mut command, LIMIT) {
         Ok(done) => {
             assert!(

@@ -3,13 +3,14 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::{PermissionsExt, symlink};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use labkit::nobody::NobodyCopy;
 use labkit::watchdog::{Finished, run};
 use nix::sys::signal::{Signal, kill};
 use nix::sys::stat::Mode;
@@ -21,8 +22,6 @@ const CLIENT: &str = env!("CARGO_BIN_EXE_fifo-client");
 const DEMO: &str = env!("CARGO_BIN_EXE_fifo-demo");
 /// Generous: CI has two cores and runs tests in parallel.
 const LIMIT: Duration = Duration::from_secs(20);
-/// The unprivileged user the permission tests run as when we are root.
-const NOBODY: u32 = 65534;
 
 /// A program running in the background: its output lines as they come.
 struct Running {
@@ -437,19 +436,22 @@ fn read_only_dir() -> tempfile::TempDir {
     tmp
 }
 
-/// Root ignores file permissions: run as nobody when we are root.
-fn unprivileged(mut command: Command) -> Command {
+/// Root ignores file permissions: when we are root, run a copy as nobody
+/// (keep the copy alive while the command runs).
+fn unprivileged(program: &str) -> (Command, Option<NobodyCopy>) {
     if geteuid().is_root() {
-        command.uid(NOBODY).gid(NOBODY);
+        let copy = NobodyCopy::new(program).expect("a copy nobody can run");
+        (copy.command(), Some(copy))
+    } else {
+        (Command::new(program), None)
     }
-    command
 }
 
 #[test]
 fn permission_denied_is_one_line_and_nothing_is_left() {
     let tmp = read_only_dir();
     let fifo = tmp.path().join("fifo");
-    let mut command = unprivileged(Command::new(SERVER));
+    let (mut command, _copy) = unprivileged(SERVER);
     let done = bounded("fifo-server", command.arg("--path").arg(&fifo));
     assert_eq!(done.status.code(), Some(1), "{}", done.stderr);
     assert_one_line(&done.stderr, "permission denied");
@@ -467,7 +469,7 @@ fn a_fifo_owned_by_another_user_is_refused() {
     make_fifo(&fifo);
     // Anyone may read and write it: only the owner check can refuse it.
     std::fs::set_permissions(&fifo, std::fs::Permissions::from_mode(0o666)).unwrap();
-    let mut command = unprivileged(Command::new(CLIENT));
+    let (mut command, _copy) = unprivileged(CLIENT);
     let done = bounded(
         "fifo-client",
         command.arg("--path").arg(&fifo).args(["--wait", "1"]),

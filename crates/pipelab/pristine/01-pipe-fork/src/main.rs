@@ -9,6 +9,7 @@
 use std::process::ExitCode;
 
 use ex01_pipe_fork::send_through_pipe;
+use labkit::exercise::open_fds;
 
 fn main() -> ExitCode {
     let Some(scenario) = std::env::args().nth(1) else {
@@ -51,18 +52,4 @@ fn main() -> ExitCode {
     println!("child: {}", labkit::status::explain(&delivery.child));
     println!("leaked-fds: {}", leaked.join(" "));
     ExitCode::SUCCESS
-}
-
-/// The file descriptors this process has open right now.
-fn open_fds() -> Vec<String> {
-    let mut fds: Vec<String> = std::fs::read_dir("/proc/self/fd")
-        .map(|entries| {
-            entries
-                .filter_map(|entry| entry.ok())
-                .map(|entry| entry.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    fds.sort();
-    fds
 }

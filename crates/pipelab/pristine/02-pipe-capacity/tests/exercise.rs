@@ -5,13 +5,12 @@
 //! machine, with fcntl on pipes of the test's own.
 #![cfg(target_os = "linux")]
 
-use std::collections::HashMap;
 use std::os::fd::OwnedFd;
-use std::os::unix::process::CommandExt;
 use std::process::Command;
 use std::time::Duration;
 
-use labkit::watchdog::{RunError, run};
+use labkit::exercise::{Report, run_scenario};
+use labkit::nobody::NobodyCopy;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::unistd::{geteuid, pipe2};
 
@@ -20,40 +19,20 @@ const RUNNER: &str = env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME")));
 
 /// Runs one scenario, as ourselves or as uid 65534, and returns its
 /// `key: value` report.
-fn scenario(args: &[&str], as_nobody: bool) -> HashMap<String, String> {
-    let mut command = Command::new(RUNNER);
-    command.args(args).env("RUST_BACKTRACE", "0");
-    if as_nobody {
-        command.uid(65534).gid(65534);
-    }
-    let done = match run(&mut command, Duration::from_secs(20)) {
-        Ok(done) => done,
-        Err(RunError::TimedOut { .. }) => panic!(
-            "scenario {args:?}: did not return within 20 s. A write into a full pipe \
-             waits for a reader, and nobody reads this pipe: set O_NONBLOCK on the \
-             write end first (fcntl F_SETFL), and stop when write() fails with EAGAIN."
-        ),
-        Err(error) => panic!("scenario {args:?}: {error}"),
+fn scenario(args: &[&str], as_nobody: bool) -> Report {
+    let copy = as_nobody.then(|| NobodyCopy::new(RUNNER).expect("a copy of the runner for nobody"));
+    let mut command = match &copy {
+        Some(copy) => copy.command(),
+        None => Command::new(RUNNER),
     };
-    assert!(
-        done.status.success(),
-        "scenario {args:?}: the runner {}.\n{}",
-        labkit::status::explain_exit_status(done.status),
-        done.stderr.trim_end()
-    );
-    done.stdout
-        .lines()
-        .filter_map(|line| line.split_once(": "))
-        .map(|(key, value)| (key.to_string(), value.to_string()))
-        .collect()
-}
-
-/// A report's value as a number, or a failure that shows what came instead.
-fn number(report: &HashMap<String, String>, key: &str) -> usize {
-    let value = &report[key];
-    value
-        .parse()
-        .unwrap_or_else(|_| panic!("{key}: expected a number of bytes, got {value:?}"))
+    command.args(args);
+    run_scenario(
+        &mut command,
+        Duration::from_secs(20),
+        "A write into a full pipe waits for a reader, and nobody reads this pipe: \
+         set O_NONBLOCK on the write end first (fcntl F_SETFL), and stop when write() \
+         fails with EAGAIN.",
+    )
 }
 
 /// A fresh pipe (read end, write end), made by the test itself: no fork.
@@ -74,8 +53,8 @@ fn granted_here(bytes: i32) -> usize {
 #[test]
 fn the_probe_counts_what_f_getpipe_sz_reports() {
     let report = scenario(&["probe"], false);
-    let probed = number(&report, "probed");
-    let kernel = number(&report, "f_getpipe_sz");
+    let probed = report.number("probed");
+    let kernel = report.number("f_getpipe_sz");
     assert_eq!(kernel, fresh_pipe_size());
     assert_eq!(
         probed, kernel,
@@ -83,7 +62,7 @@ fn the_probe_counts_what_f_getpipe_sz_reports() {
          Write 1 byte at a time: larger writes can leave part of a page unused."
     );
     assert_eq!(
-        number(&report, "in-pipe"),
+        report.number("in-pipe"),
         probed,
         "the pipe held a different number of bytes than probe_capacity returned: \
          count what each write() reports"
@@ -105,7 +84,7 @@ fn the_probe_gives_back_a_blocking_write_end() {
 #[test]
 fn a_non_blocking_write_end_stays_non_blocking() {
     let report = scenario(&["probe-nonblocking"], false);
-    assert_eq!(number(&report, "probed"), number(&report, "f_getpipe_sz"));
+    assert_eq!(report.number("probed"), report.number("f_getpipe_sz"));
     assert_eq!(
         report["flags-after"], report["flags-before"],
         "this write end was non-blocking before the probe and must stay so: put back the \
@@ -116,15 +95,15 @@ fn a_non_blocking_write_end_stays_non_blocking() {
 #[test]
 fn the_probe_measures_a_smaller_pipe_too() {
     let report = scenario(&["probe-small"], false);
-    let probed = number(&report, "probed");
-    let kernel = number(&report, "f_getpipe_sz");
+    let probed = report.number("probed");
+    let kernel = report.number("f_getpipe_sz");
     assert!(kernel < fresh_pipe_size(), "the runner shrank the pipe");
     assert_eq!(
         probed, kernel,
         "on a pipe of {kernel} bytes the probe found {probed}: measure the pipe you are given, \
          1 byte per write"
     );
-    assert_eq!(number(&report, "in-pipe"), probed);
+    assert_eq!(report.number("in-pipe"), probed);
 }
 
 #[test]
@@ -133,12 +112,12 @@ fn resize_reports_the_size_the_kernel_granted() {
         let expected = granted_here(asked);
         let report = scenario(&["resize", &asked.to_string()], false);
         assert_eq!(
-            number(&report, "f_getpipe_sz"),
+            report.number("f_getpipe_sz"),
             expected,
             "after resize({asked}) the pipe should hold {expected} bytes: call fcntl(F_SETPIPE_SZ)"
         );
         assert_eq!(
-            number(&report, "granted"),
+            report.number("granted"),
             expected,
             "resize({asked}) must return the size the kernel granted (it rounds up), \
              not the size asked for"
@@ -170,16 +149,13 @@ fn above_pipe_max_size_the_kernel_says_eperm_unless_privileged() {
     for as_nobody in identities {
         let report = scenario(&["resize", &asked], as_nobody);
         if cap_sys_resource && !as_nobody {
-            assert_eq!(
-                number(&report, "granted"),
-                (ceiling + 1).next_power_of_two()
-            );
+            assert_eq!(report.number("granted"), (ceiling + 1).next_power_of_two());
         } else {
             assert_eq!(
                 report["granted"], "error EPERM",
                 "as nobody: {as_nobody}: return the kernel's error as it is"
             );
-            assert_eq!(number(&report, "f_getpipe_sz"), fresh_pipe_size());
+            assert_eq!(report.number("f_getpipe_sz"), fresh_pipe_size());
         }
     }
 }

@@ -3,48 +3,23 @@
 //! real words of real children; the writer runs in the exercise's own
 //! program, as a subprocess with a time limit, against a real reader.
 
-use std::collections::HashMap;
 use std::process::Command;
 use std::time::Duration;
 
 use ex03_sigpipe::describe;
-use labkit::watchdog::{RunError, run};
+use labkit::exercise::{Report, run_scenario};
 
 /// The exercise's runner program (src/main.rs), built by cargo for this package.
 const RUNNER: &str = env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME")));
 
 /// Runs one scenario and returns its `key: value` report.
-fn scenario(name: &str) -> HashMap<String, String> {
-    let done = match run(
-        Command::new(RUNNER).arg(name).env("RUST_BACKTRACE", "0"),
+fn scenario(name: &str) -> Report {
+    run_scenario(
+        Command::new(RUNNER).arg(name),
         Duration::from_secs(20),
-    ) {
-        Ok(done) => done,
-        Err(RunError::TimedOut { .. }) => panic!(
-            "scenario {name:?} did not finish within 20 s. Does write_until_reader_leaves \
-             stop when write() returns an error? A failed write must not be retried."
-        ),
-        Err(error) => panic!("scenario {name:?}: {error}"),
-    };
-    assert!(
-        done.status.success(),
-        "scenario {name:?}: the runner {}.\n{}",
-        labkit::status::explain_exit_status(done.status),
-        done.stderr.trim_end()
-    );
-    done.stdout
-        .lines()
-        .filter_map(|line| line.split_once(": "))
-        .map(|(key, value)| (key.to_string(), value.to_string()))
-        .collect()
-}
-
-fn number(report: &HashMap<String, String>, key: &str) -> usize {
-    report
-        .get(key)
-        .unwrap_or_else(|| panic!("no {key:?} in the report {report:?}"))
-        .parse()
-        .unwrap_or_else(|_| panic!("{key:?} is not a number in {report:?}"))
+        "Does write_until_reader_leaves stop when write() returns an error? \
+         A failed write must not be retried.",
+    )
 }
 
 #[test]
@@ -83,10 +58,10 @@ fn real_children_are_described_from_their_real_status_words() {
     ] {
         let report = scenario(name);
         assert_eq!(
-            report.get("describe").map(String::as_str),
+            report.get("describe"),
             Some(expected),
             "scenario {name:?}: the child's status word was {}",
-            report.get("raw").map_or("missing", String::as_str)
+            report.get("raw").unwrap_or("missing")
         );
     }
 }
@@ -94,25 +69,25 @@ fn real_children_are_described_from_their_real_status_words() {
 #[test]
 fn with_no_reader_nothing_gets_through_and_the_error_is_epipe() {
     let report = scenario("no-reader");
-    assert_eq!(number(&report, "bytes-written"), 0);
+    assert_eq!(report.number("bytes-written"), 0);
     assert_eq!(report["error"], "EPIPE", "write() fails with EPIPE at once");
 }
 
 #[test]
 fn a_reader_that_stays_gets_every_byte() {
     let report = scenario("reader-stays");
-    let total = number(&report, "total");
+    let total = report.number("total");
     assert!(
-        total > number(&report, "pipe-capacity"),
+        total > report.number("pipe-capacity"),
         "the scenario must write more than the pipe holds"
     );
     assert_eq!(
-        number(&report, "bytes-written"),
+        report.number("bytes-written"),
         total,
         "one write() may take only part of the data: keep writing the rest"
     );
     assert_eq!(report["error"], "none");
-    assert_eq!(number(&report, "reader-got"), total);
+    assert_eq!(report.number("reader-got"), total);
 }
 
 #[test]
@@ -122,9 +97,9 @@ fn a_reader_that_leaves_stops_the_writer_with_epipe() {
         report["error"], "EPIPE",
         "the reader left: the last write() must have failed with EPIPE"
     );
-    let written = number(&report, "bytes-written");
-    let read = number(&report, "reader-got");
-    let capacity = number(&report, "pipe-capacity");
+    let written = report.number("bytes-written");
+    let read = report.number("reader-got");
+    let capacity = report.number("pipe-capacity");
     // What write() accepted is what the reader read, plus what was still in
     // the pipe when the reader left (at most a pipe's worth, thrown away).
     assert!(

@@ -13,6 +13,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
 use ex05_fifo_rdwr_pitfall::request_reply;
+use labkit::exercise::open_fds;
 use labkit::fifo::{Access, Fifo, PrivateDir, open_within};
 use labkit::watchdog::{wait_for_child, wait_readable};
 use nix::unistd::{Pid, read, write};
@@ -38,6 +39,12 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("ex05-fifo-rdwr-pitfall: {error}");
+            if error.to_string().contains("was still waiting") {
+                eprintln!(
+                    "(An open that waited for its peer: are the FIFOs opened in the peer's \
+                     order, requests first, then replies?)"
+                );
+            }
             ExitCode::FAILURE
         }
     }
@@ -129,18 +136,4 @@ fn write_all(fd: &OwnedFd, mut bytes: &[u8]) -> nix::Result<()> {
         bytes = &bytes[written..];
     }
     Ok(())
-}
-
-/// The file descriptors this process has open right now.
-fn open_fds() -> Vec<String> {
-    let mut fds: Vec<String> = std::fs::read_dir("/proc/self/fd")
-        .map(|entries| {
-            entries
-                .filter_map(|entry| entry.ok())
-                .map(|entry| entry.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    fds.sort();
-    fds
 }

@@ -3,45 +3,22 @@
 //! with a time limit: it starts the reference peer and calls
 //! `request_reply`.
 
-use std::collections::HashMap;
 use std::process::Command;
 use std::time::Duration;
 
-use labkit::watchdog::{RunError, run};
+use labkit::exercise::{Report, run_scenario};
 
 /// The exercise's runner program (src/main.rs), built by cargo for this package.
 const RUNNER: &str = env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME")));
 
-fn scenario(name: &str) -> HashMap<String, String> {
-    let done = match run(
-        Command::new(RUNNER).arg(name).env("RUST_BACKTRACE", "0"),
+/// Runs one scenario and returns its `key: value` report.
+fn scenario(name: &str) -> Report {
+    run_scenario(
+        Command::new(RUNNER).arg(name),
         Duration::from_secs(30),
-    ) {
-        Ok(done) => done,
-        Err(RunError::TimedOut { .. }) => panic!(
-            "scenario {name:?}: request_reply did not return within 30 s. Do you open the \
-             FIFOs in the peer's order (requests first, then replies)? Do you read a whole \
-             reply line before sending the next request?"
-        ),
-        Err(error) => panic!("scenario {name:?}: {error}"),
-    };
-    let why = if done.stderr.contains("was still waiting") {
-        "\n(An open that waited 10 s for its peer: are the FIFOs opened in the peer's \
-         order, requests first, then replies?)"
-    } else {
-        ""
-    };
-    assert!(
-        done.status.success(),
-        "scenario {name:?}: the runner {}.\n{}{why}",
-        labkit::status::explain_exit_status(done.status),
-        done.stderr.trim_end()
-    );
-    done.stdout
-        .lines()
-        .filter_map(|line| line.split_once(": "))
-        .map(|(key, value)| (key.to_string(), value.to_string()))
-        .collect()
+        "Do you open the FIFOs in the peer's order (requests first, then replies)? \
+         Do you read a whole reply line before sending the next request?",
+    )
 }
 
 #[test]
