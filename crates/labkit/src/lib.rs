@@ -1,6 +1,10 @@
 //! labkit: the pieces every pipelab lesson shares, so that a lesson's own
 //! source can stay one story about one idea.
 //!
+//! All the course's `unsafe` lives here, in small wrappers (`process`,
+//! `raw_status`, `transcript`), each with a `// SAFETY:` comment; the
+//! workspace lints deny it everywhere else.
+//!
 //! - [`cli`]: argument errors as one line and exit status 2.
 //! - [`exercise`]: what exercise tests share: run the exercise's runner for
 //!   one scenario under a time limit and read back its `key: value` report.
@@ -11,8 +15,8 @@
 //!   root may do and a learner may not.
 //! - [`status`]: a wait status explained in words ("killed by signal 13
 //!   (SIGPIPE); a shell would show 141").
-//! - [`process`]: the only `unsafe` in the course: a `fork` that refuses to
-//!   run in a multi-threaded process, and setting a signal's disposition.
+//! - [`process`]: a `fork` that refuses to run in a multi-threaded process,
+//!   `_exit` for a forked child, and setting a signal's disposition.
 //! - [`raw_status`]: a bounded wait that returns the status word as C's
 //!   `waitpid` stores it, undecoded, for lessons about that word.
 //! - [`fifo`]: FIFOs made safely: a private directory (mode 0700), FIFOs

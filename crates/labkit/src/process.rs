@@ -1,4 +1,4 @@
-//! The course's only `unsafe` code: `fork` and signal dispositions.
+//! `fork`, `_exit` and signal dispositions: system calls that need `unsafe`.
 //!
 //! `fork()` copies the calling process, but only the calling thread. If
 //! another thread held a lock (the allocator's, stdout's) at that moment,
