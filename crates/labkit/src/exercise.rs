@@ -47,6 +47,7 @@ impl Report {
     }
 
     /// The value of `key` as a number; a failure shows what came instead.
+    #[track_caller]
     pub fn number(&self, key: &str) -> usize {
         let value = &self[key];
         value
@@ -59,6 +60,7 @@ impl Index<&str> for Report {
     type Output = String;
 
     /// The first value reported under `key`.
+    #[track_caller]
     fn index(&self, key: &str) -> &String {
         match self.pairs.iter().find(|(name, _)| name == key) {
             Some((_, value)) => value,
@@ -88,6 +90,7 @@ pub fn open_fds() -> Vec<String> {
 /// running after `limit` (`if_it_hangs` names the likely cause), when it
 /// fails (its status and its stderr, which holds the student's panic), or
 /// when it leaves a process running behind it (a child never reaped).
+#[track_caller]
 pub fn run_scenario(command: &mut Command, limit: Duration, if_it_hangs: &str) -> Report {
     let scenario: Vec<String> = command
         .get_args()
