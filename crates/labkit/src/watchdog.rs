@@ -165,7 +165,7 @@ pub fn run(command: &mut Command, limit: Duration) -> Result<Finished, RunError>
 
 /// Reads a child's output on a thread of its own, so that a full pipe can
 /// never stop the child while we wait for it.
-fn collect(source: Option<impl Read + Send + 'static>) -> thread::JoinHandle<String> {
+pub fn collect(source: Option<impl Read + Send + 'static>) -> thread::JoinHandle<String> {
     thread::spawn(move || {
         let mut bytes = Vec::new();
         if let Some(mut source) = source {

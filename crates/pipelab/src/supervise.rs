@@ -8,13 +8,13 @@
 //! ends or times out, kills every process that descends from it.
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::Once;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use labkit::watchdog::collect;
 use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
@@ -70,18 +70,6 @@ pub fn run(command: &mut Command, limit: Duration) -> std::io::Result<Finished> 
         status,
         stdout: stdout.join().unwrap_or_default(),
         stderr: stderr.join().unwrap_or_default(),
-    })
-}
-
-/// Reads a child's output on a thread of its own, so that a full pipe never
-/// stops the child while we wait for it.
-fn collect(source: Option<impl Read + Send + 'static>) -> thread::JoinHandle<String> {
-    thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(mut source) = source {
-            let _ = source.read_to_end(&mut bytes);
-        }
-        String::from_utf8_lossy(&bytes).into_owned()
     })
 }
 
