@@ -196,6 +196,10 @@ fn child_writes(args: &Args, write_end: OwnedFd) -> ! {
             ),
             &written,
         );
+        if let Err(errno) = written {
+            say(Child, format!("write failed: {errno}; exiting with code 1"));
+            exit_child(1);
+        }
         if go_quiet {
             std::thread::sleep(Duration::from_secs_f64(args.pause));
         }
