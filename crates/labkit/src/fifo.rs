@@ -37,6 +37,7 @@ use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, pthread_sigmask};
 use nix::sys::stat::{FileStat, Mode, SFlag, fstat, lstat};
 use nix::unistd::geteuid;
 
@@ -386,6 +387,12 @@ impl PendingOpen {
         let (sender, outcome) = mpsc::channel();
         let owned = path.to_path_buf();
         thread::spawn(move || {
+            // Let the cleanup signals land on another thread. A signal that
+            // interrupted this open would restart it from the path, and the
+            // path may be gone by then (the cleanup removes it): the open
+            // would fail with ENOENT and race the cleanup to end the process.
+            let cleanup = SigSet::from_iter([Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP]);
+            let _ = pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&cleanup), None);
             // If nobody waits any more, the descriptor is dropped (closed).
             let _ = sender.send(open(&owned, access, false));
         });
@@ -458,7 +465,12 @@ fn watch_signals() {
     };
     thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
-            remove_remembered();
+            // Hold the list until the process is gone. A thread that saw its
+            // FIFO vanish and hurried to end the program its own way (with
+            // an exit code, not the signal) stops at the list, when it drops
+            // its Fifo, and waits here instead.
+            let mut listed = to_remove();
+            remove_listed(&mut listed);
             // Now end the way the signal would have ended us: killed by it,
             // so that a shell sees 128 + its number (130 for Ctrl-C).
             let _ = signal_hook::low_level::emulate_default_handler(signal);
@@ -469,9 +481,8 @@ fn watch_signals() {
 
 /// Removes every remembered FIFO and directory, newest first (a FIFO before
 /// the directory that holds it).
-fn remove_remembered() {
-    let listed = std::mem::take(&mut *to_remove());
-    for path in listed.iter().rev() {
+fn remove_listed(listed: &mut Vec<PathBuf>) {
+    for path in std::mem::take(listed).iter().rev() {
         match lstat(path) {
             Ok(stat) if is_fifo(&stat) => {
                 let _ = std::fs::remove_file(path);

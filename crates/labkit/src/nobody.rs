@@ -47,7 +47,21 @@ impl NobodyCopy {
             program: dir.join(program.file_name().unwrap_or("program".as_ref())),
             dir,
         };
-        std::fs::copy(program, &copy.program)?;
+        // Copied by `cp`, not std::fs::copy: while this process holds the new
+        // file open for writing, a child forked by another thread (tests run
+        // in parallel) inherits that descriptor until it execs, and running
+        // the copy meanwhile fails with ETXTBSY ("text file busy").
+        let copied = Command::new("cp")
+            .arg(program)
+            .arg(&copy.program)
+            .status()?;
+        if !copied.success() {
+            return Err(io::Error::other(format!(
+                "cp {} {}: {copied}",
+                program.display(),
+                copy.program.display()
+            )));
+        }
         std::fs::set_permissions(&copy.program, std::fs::Permissions::from_mode(0o755))?;
         Ok(copy)
     }
