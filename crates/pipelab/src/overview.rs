@@ -98,8 +98,9 @@ pub fn next_step(table: &[(Lesson, Progress)]) -> String {
         .find(|(_, p)| matches!(p, Progress::NotStarted | Progress::Failing));
     match open {
         Some((lesson, Progress::NotStarted)) => format!(
-            "start lesson {n}, {}: `cargo lab run {n}`, then work on its exercise and `cargo lab check {n}`.",
+            "start lesson {n}, {}: `cargo lab run {n}`, then complete exercises/{}/src/lib.rs and `cargo lab check {n}`.",
             lesson.title,
+            lesson.dir_name(),
             n = lesson.number
         ),
         Some((lesson, _)) => format!(
