@@ -115,9 +115,10 @@ fn a_forgotten_write_end_means_no_end_of_file_ever() {
     assert!(
         said(&done, "parent").contains(&"yet the child has already ended: it exited with code 0")
     );
+    // The explanation names the fix.
     assert!(
         done.stdout
-            .contains("drop(write_end) in the parent right after fork()")
+            .contains("The fix: drop(write_end) in the parent")
     );
 }
 
