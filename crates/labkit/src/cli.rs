@@ -11,9 +11,12 @@ pub fn parse<T: Parser>() -> T {
     match T::try_parse() {
         Ok(args) => args,
         Err(error) => match error.kind() {
-            ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => error.exit(),
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => error.exit(),
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                let program = program_name();
+                eprintln!("{program}: error: a command is missing: see `{program} --help`");
+                std::process::exit(2);
+            }
             _ => {
                 eprintln!("{}: {}", program_name(), one_line(&error));
                 std::process::exit(2);
