@@ -25,16 +25,26 @@ pub fn parse<T: Parser>() -> T {
     }
 }
 
-/// The first line of clap's message, which holds the whole complaint; the
-/// rest is usage and a pointer to `--help`.
+/// clap's complaint as one line. It is the message's first line, except
+/// when that line ends with a colon ("the following required arguments were
+/// not provided:"): then the indented lines it introduces are added to it.
+/// Usage and the pointer to `--help` are left out.
 pub fn one_line(error: &clap::Error) -> String {
     let rendered = error.render().to_string();
-    rendered
-        .lines()
-        .find(|line| !line.trim().is_empty())
+    let mut lines = rendered.lines().filter(|line| !line.trim().is_empty());
+    let first = lines
+        .next()
         .unwrap_or("invalid arguments")
         .trim()
-        .to_string()
+        .to_string();
+    if !first.ends_with(':') {
+        return first;
+    }
+    let listed: Vec<&str> = lines
+        .take_while(|line| line.starts_with(' '))
+        .map(str::trim)
+        .collect();
+    format!("{first} {}", listed.join(", "))
 }
 
 fn program_name() -> String {
@@ -63,5 +73,14 @@ mod tests {
             "{line}"
         );
         assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn a_missing_argument_is_named_on_the_same_line() {
+        let error = Demo::try_parse_from(["demo"]).unwrap_err();
+        assert_eq!(
+            one_line(&error),
+            "error: the following required arguments were not provided: --count <COUNT>"
+        );
     }
 }
