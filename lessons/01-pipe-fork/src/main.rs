@@ -65,6 +65,7 @@ struct Args {
     common: labkit::CommonArgs,
 }
 
+/// Reads `--pause` and `--patience`: seconds, fractions allowed, up to an hour.
 fn seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(secs) if (0.0..=3600.0).contains(&secs) => Ok(secs),
@@ -90,8 +91,7 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     // ANCHOR: pipe
     // O_CLOEXEC: if either process later exec()s another program, that
     // program does not inherit these descriptors by accident.
-    let piped = pipe2(OFlag::O_CLOEXEC);
-    let (read_end, write_end) = piped?;
+    let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC)?;
     trace(
         Parent,
         &format!(
