@@ -206,6 +206,7 @@ fn child_writes(args: &Args, write_end: OwnedFd) -> ! {
     }
     std::thread::sleep(interval);
     say(Child, "done: closing my write end and exiting with code 0");
+    // The last write end: once it closes, the parent's read returns 0.
     drop(write_end);
     // _exit, not return: returning would run the parent's code a second time,
     // here in the child.
