@@ -14,7 +14,9 @@ pub fn parse<T: Parser>() -> T {
             ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => error.exit(),
             ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
                 let program = program_name();
-                eprintln!("{program}: error: a command is missing: see `{program} --help`");
+                eprintln!(
+                    "{program}: error: a command is missing: see `{program} --help`"
+                );
                 std::process::exit(2);
             }
             _ => {
@@ -66,7 +68,8 @@ mod tests {
 
     #[test]
     fn a_bad_value_becomes_one_line_naming_the_flag() {
-        let error = Demo::try_parse_from(["demo", "--count", "abc"]).unwrap_err();
+        let error =
+            Demo::try_parse_from(["demo", "--count", "abc"]).unwrap_err();
         let line = one_line(&error);
         assert!(
             line.starts_with("error: invalid value 'abc' for '--count"),

@@ -50,9 +50,9 @@ impl Report {
     #[track_caller]
     pub fn number(&self, key: &str) -> usize {
         let value = &self[key];
-        value
-            .parse()
-            .unwrap_or_else(|_| panic!("{key:?} should be a number, the runner said {value:?}"))
+        value.parse().unwrap_or_else(|_| {
+            panic!("{key:?} should be a number, the runner said {value:?}")
+        })
     }
 }
 
@@ -64,7 +64,10 @@ impl Index<&str> for Report {
     fn index(&self, key: &str) -> &String {
         match self.pairs.iter().find(|(name, _)| name == key) {
             Some((_, value)) => value,
-            None => panic!("the runner reported no {key:?}; it said: {:?}", self.pairs),
+            None => panic!(
+                "the runner reported no {key:?}; it said: {:?}",
+                self.pairs
+            ),
         }
     }
 }
@@ -91,7 +94,11 @@ pub fn open_fds() -> Vec<String> {
 /// fails (its status and its stderr, which holds the student's panic), or
 /// when it leaves a process running behind it (a child never reaped).
 #[track_caller]
-pub fn run_scenario(command: &mut Command, limit: Duration, if_it_hangs: &str) -> Report {
+pub fn run_scenario(
+    command: &mut Command,
+    limit: Duration,
+    if_it_hangs: &str,
+) -> Report {
     let scenario: Vec<String> = command
         .get_args()
         .map(|arg| arg.to_string_lossy().into_owned())
@@ -126,7 +133,8 @@ mod tests {
 
     #[test]
     fn a_report_keeps_repeated_keys_in_order() {
-        let report = Report::parse("pid: 7\nmessage: a\nnoise\nmessage: b\ncount: 2\n");
+        let report =
+            Report::parse("pid: 7\nmessage: a\nnoise\nmessage: b\ncount: 2\n");
         assert_eq!(report.all("message"), ["a", "b"]);
         assert_eq!(report["pid"], "7");
         assert_eq!(report.number("count"), 2);
@@ -165,7 +173,9 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "did not finish within 1 s. The parent never read")]
+    #[should_panic(
+        expected = "did not finish within 1 s. The parent never read"
+    )]
     fn a_hung_scenario_names_the_likely_cause() {
         run_scenario(
             Command::new("sleep").arg("30"),

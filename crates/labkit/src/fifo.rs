@@ -111,7 +111,10 @@ impl FifoError {
         }
     }
 
-    fn call(call: &'static str, path: &Path) -> impl FnOnce(Errno) -> FifoError {
+    fn call(
+        call: &'static str,
+        path: &Path,
+    ) -> impl FnOnce(Errno) -> FifoError {
         let path = path.to_path_buf();
         move |errno| FifoError::Call { call, path, errno }
     }
@@ -138,7 +141,9 @@ impl fmt::Display for FifoError {
                         "cannot create {shown}: permission denied (EACCES): you may not \
                          create files in {parent}"
                     ),
-                    (_, Errno::ENOENT) => write!(f, "no FIFO at {shown} (ENOENT)"),
+                    (_, Errno::ENOENT) => {
+                        write!(f, "no FIFO at {shown} (ENOENT)")
+                    }
                     (_, Errno::EACCES) => write!(
                         f,
                         "{call} {shown}: permission denied (EACCES): the FIFO's mode or a \
@@ -149,7 +154,11 @@ impl fmt::Display for FifoError {
                         "open {shown} with O_NONBLOCK: ENXIO: no process has the FIFO \
                          open for reading"
                     ),
-                    _ => write!(f, "{call} {shown}: {} ({errno:?})", errno.desc()),
+                    _ => write!(
+                        f,
+                        "{call} {shown}: {} ({errno:?})",
+                        errno.desc()
+                    ),
                 }
             }
             FifoError::TimedOut {
@@ -172,7 +181,9 @@ impl std::error::Error for FifoError {}
 
 fn parent_of(path: &Path) -> String {
     match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.display().to_string(),
+        Some(parent) if !parent.as_os_str().is_empty() => {
+            parent.display().to_string()
+        }
         _ => ".".to_string(),
     }
 }
@@ -190,8 +201,8 @@ impl PrivateDir {
     /// in one step: it fails rather than reuse anything already there.
     pub fn new() -> Result<PrivateDir, FifoError> {
         let template = std::env::temp_dir().join("pipelab-XXXXXX");
-        let path =
-            nix::unistd::mkdtemp(&template).map_err(FifoError::call("mkdtemp", &template))?;
+        let path = nix::unistd::mkdtemp(&template)
+            .map_err(FifoError::call("mkdtemp", &template))?;
         remember(&path);
         Ok(PrivateDir { path })
     }
@@ -240,7 +251,8 @@ impl Fifo {
         // there by someone else could be damaged.
         match nix::unistd::mkfifo(path, Mode::from_bits_truncate(FIFO_MODE)) {
             Ok(()) => {
-                let stat = lstat(path).map_err(FifoError::call("lstat", path))?;
+                let stat =
+                    lstat(path).map_err(FifoError::call("lstat", path))?;
                 remember(path);
                 Ok(Fifo {
                     path: path.to_path_buf(),
@@ -249,10 +261,13 @@ impl Fifo {
                 })
             }
             Err(Errno::EEXIST) => {
-                let stat = lstat(path).map_err(FifoError::call("lstat", path))?;
-                judge(&stat, geteuid().as_raw()).map_err(|reason| FifoError::Refused {
-                    path: path.to_path_buf(),
-                    reason,
+                let stat =
+                    lstat(path).map_err(FifoError::call("lstat", path))?;
+                judge(&stat, geteuid().as_raw()).map_err(|reason| {
+                    FifoError::Refused {
+                        path: path.to_path_buf(),
+                        reason,
+                    }
                 })?;
                 Ok(Fifo {
                     path: path.to_path_buf(),
@@ -317,7 +332,10 @@ pub fn judge(stat: &FileStat, euid: u32) -> Result<(), String> {
     let kind = match file_type(stat) {
         SFlag::S_IFIFO => None,
         SFlag::S_IFLNK => {
-            return Err("it is a symbolic link, and a FIFO is never opened through one".into());
+            return Err(
+                "it is a symbolic link, and a FIFO is never opened through one"
+                    .into(),
+            );
         }
         SFlag::S_IFREG => Some("a regular file"),
         SFlag::S_IFDIR => Some("a directory"),
@@ -343,7 +361,11 @@ pub fn judge(stat: &FileStat, euid: u32) -> Result<(), String> {
 /// open returns at once, and a writer's fails with ENXIO if no reader
 /// exists. Without it, the open waits for its partner, possibly forever: see
 /// [`open_within`] for a bounded wait.
-pub fn open(path: &Path, access: Access, nonblocking: bool) -> Result<OwnedFd, FifoError> {
+pub fn open(
+    path: &Path,
+    access: Access,
+    nonblocking: bool,
+) -> Result<OwnedFd, FifoError> {
     let euid = geteuid().as_raw();
     let refused = |reason| FifoError::Refused {
         path: path.to_path_buf(),
@@ -359,9 +381,13 @@ pub fn open(path: &Path, access: Access, nonblocking: bool) -> Result<OwnedFd, F
     if nonblocking {
         flags |= OFlag::O_NONBLOCK;
     }
-    let fd = nix::fcntl::open(path, flags, Mode::empty()).map_err(|errno| match errno {
-        Errno::ELOOP => refused("it became a symbolic link while being opened".into()),
-        errno => FifoError::call("open", path)(errno),
+    let fd = nix::fcntl::open(path, flags, Mode::empty()).map_err(|errno| {
+        match errno {
+            Errno::ELOOP => {
+                refused("it became a symbolic link while being opened".into())
+            }
+            errno => FifoError::call("open", path)(errno),
+        }
     })?;
 
     // 3. The descriptor tells the truth about what was opened.
@@ -391,8 +417,13 @@ impl PendingOpen {
             // interrupted this open would restart it from the path, and the
             // path may be gone by then (the cleanup removes it): the open
             // would fail with ENOENT and race the cleanup to end the process.
-            let cleanup = SigSet::from_iter([Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP]);
-            let _ = pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&cleanup), None);
+            let cleanup = SigSet::from_iter([
+                Signal::SIGINT,
+                Signal::SIGTERM,
+                Signal::SIGHUP,
+            ]);
+            let _ =
+                pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&cleanup), None);
             // If nobody waits any more, the descriptor is dropped (closed).
             let _ = sender.send(open(&owned, access, false));
         });
@@ -421,7 +452,11 @@ impl PendingOpen {
 /// A blocking [`open`] that gives up after `limit`. On giving up, the open
 /// goes on waiting on its thread until the process ends; if a partner comes
 /// first, the descriptor it gets is closed at once.
-pub fn open_within(path: &Path, access: Access, limit: Duration) -> Result<OwnedFd, FifoError> {
+pub fn open_within(
+    path: &Path,
+    access: Access,
+    limit: Duration,
+) -> Result<OwnedFd, FifoError> {
     let pending = PendingOpen::start(path, access);
     pending.wait(limit).unwrap_or_else(|| {
         Err(FifoError::TimedOut {
@@ -458,7 +493,9 @@ fn to_remove() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
 /// byte to a socket); the removal itself runs here, on an ordinary thread.
 fn watch_signals() {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+    let Ok(mut signals) =
+        signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+    else {
         // Without the handlers, a signal kills the process as usual and the
         // FIFO stays behind: a loss of tidiness, not of safety.
         return;
@@ -631,7 +668,9 @@ mod tests {
     fn a_blocking_open_waits_for_its_partner_within_a_limit() {
         let dir = tempfile::tempdir().unwrap();
         let fifo = Fifo::create_at(&dir.path().join("fifo")).unwrap();
-        let error = open_within(fifo.path(), Access::Read, Duration::from_millis(100)).unwrap_err();
+        let error =
+            open_within(fifo.path(), Access::Read, Duration::from_millis(100))
+                .unwrap_err();
         assert!(
             error
                 .to_string()
@@ -642,7 +681,8 @@ mod tests {
         assert!(pending.wait(Duration::from_millis(100)).is_none());
         // The waiting reader counts as a reader: a writer may now open.
         let writer = open(fifo.path(), Access::Write, true).unwrap();
-        let reader = pending.wait(Duration::from_secs(10)).expect("open returns");
+        let reader =
+            pending.wait(Duration::from_secs(10)).expect("open returns");
         assert!(reader.is_ok());
         drop(writer);
     }

@@ -65,12 +65,18 @@ pub enum ColorChoice {
 
 impl ColorChoice {
     /// Decides, given the facts of this run, whether to colour.
-    pub fn wants_color(self, stdout_is_terminal: bool, no_color_env: Option<&str>) -> bool {
+    pub fn wants_color(
+        self,
+        stdout_is_terminal: bool,
+        no_color_env: Option<&str>,
+    ) -> bool {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             // https://no-color.org: NO_COLOR set to any non-empty value.
-            ColorChoice::Auto => stdout_is_terminal && no_color_env.is_none_or(str::is_empty),
+            ColorChoice::Auto => {
+                stdout_is_terminal && no_color_env.is_none_or(str::is_empty)
+            }
         }
     }
 }
@@ -118,9 +124,45 @@ pub fn say(who: Speaker, text: impl Display) {
     }
 }
 
+/// Says one line of narration, formatted in place: the lesson's way to speak.
+///
+/// `say!(Parent, "closed fd {}", fd)` is `say(Parent, format!(...))` on one
+/// line, which rustfmt keeps whole, so a narrated step reads as one step.
+///
+/// ```
+/// use labkit::Speaker::Parent;
+/// labkit::say!(Parent, "made a pipe: read end is fd {}", 3);
+/// ```
+#[macro_export]
+macro_rules! say {
+    ($who:expr, $($text:tt)+) => {
+        $crate::narrate::say($who, ::std::format!($($text)+))
+    };
+}
+
+/// With `--trace`, prints a system call and its outcome, formatted in place:
+/// `trace!(Parent, &result, "read({}, buf, {})", fd, len)`. The call's text
+/// is only formatted when tracing is on.
+#[macro_export]
+macro_rules! trace {
+    ($who:expr, $outcome:expr, $($call:tt)+) => {
+        if $crate::narrate::tracing() {
+            $crate::narrate::trace($who, &::std::format!($($call)+), $outcome)
+        }
+    };
+}
+
+/// Whether `--trace` is on.
+pub fn tracing() -> bool {
+    TRACING.load(Ordering::Relaxed)
+}
+
 /// Formats a system call and its outcome the way strace does:
 /// `read(3, "hi", 64) = 2` or `write(4, ..., 1) = -1 EPIPE (Broken pipe)`.
-pub fn format_call<T: Display>(call: &str, outcome: &Result<T, nix::Error>) -> String {
+pub fn format_call<T: Display>(
+    call: &str,
+    outcome: &Result<T, nix::Error>,
+) -> String {
     match outcome {
         Ok(value) => format!("{call} = {value}"),
         Err(errno) => format!("{call} = -1 {errno:?} ({})", errno.desc()),
@@ -128,7 +170,11 @@ pub fn format_call<T: Display>(call: &str, outcome: &Result<T, nix::Error>) -> S
 }
 
 /// With `--trace`, prints a system call made by `who` and its outcome.
-pub fn trace<T: Display>(who: Speaker, call: &str, outcome: &Result<T, nix::Error>) {
+pub fn trace<T: Display>(
+    who: Speaker,
+    call: &str,
+    outcome: &Result<T, nix::Error>,
+) {
     if TRACING.load(Ordering::Relaxed) {
         say(who, format!("  {}", format_call(call, outcome)).dimmed());
     }

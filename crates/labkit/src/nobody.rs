@@ -44,7 +44,8 @@ impl NobodyCopy {
         std::fs::create_dir(&dir)?;
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))?;
         let copy = NobodyCopy {
-            program: dir.join(program.file_name().unwrap_or("program".as_ref())),
+            program: dir
+                .join(program.file_name().unwrap_or("program".as_ref())),
             dir,
         };
         // Copied by `cp`, not std::fs::copy: while this process holds the new
@@ -62,7 +63,10 @@ impl NobodyCopy {
                 copy.program.display()
             )));
         }
-        std::fs::set_permissions(&copy.program, std::fs::Permissions::from_mode(0o755))?;
+        std::fs::set_permissions(
+            &copy.program,
+            std::fs::Permissions::from_mode(0o755),
+        )?;
         Ok(copy)
     }
 
@@ -95,7 +99,8 @@ mod tests {
             return;
         }
         let copy = NobodyCopy::new(id).unwrap();
-        let done = run(copy.command().arg("-u"), Duration::from_secs(10)).unwrap();
+        let done =
+            run(copy.command().arg("-u"), Duration::from_secs(10)).unwrap();
         assert_eq!(done.stdout.trim(), "65534", "{}", done.stderr);
         let dir = copy.dir.clone();
         drop(copy);

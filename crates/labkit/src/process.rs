@@ -79,7 +79,10 @@ pub enum Disposition {
 
 /// Sets what happens when `signal` arrives in this process (and, across
 /// `fork` and `exec`, in its children: an ignored signal stays ignored).
-pub fn set_disposition(signal: Signal, disposition: Disposition) -> nix::Result<()> {
+pub fn set_disposition(
+    signal: Signal,
+    disposition: Disposition,
+) -> nix::Result<()> {
     let handler = match disposition {
         Disposition::Default => SigHandler::SigDfl,
         Disposition::Ignore => SigHandler::SigIgn,
@@ -99,7 +102,8 @@ mod tests {
     fn fork_refuses_in_a_multi_threaded_process() {
         // The test harness runs this on a thread of its own, so there are at
         // least two threads: exactly the case fork() must refuse.
-        let error = fork().expect_err("fork in the test harness must be refused");
+        let error =
+            fork().expect_err("fork in the test harness must be refused");
         assert!(error.to_string().contains("refusing to fork"), "{error}");
     }
 }

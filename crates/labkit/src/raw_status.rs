@@ -17,7 +17,10 @@ use nix::unistd::Pid;
 ///
 /// Decode it with `std::process::ExitStatus::from_raw` (for `code()` and
 /// `signal()`) or `nix::sys::wait::WaitStatus::from_raw`.
-pub fn wait_for_raw_status(child: Pid, limit: Duration) -> nix::Result<Option<i32>> {
+pub fn wait_for_raw_status(
+    child: Pid,
+    limit: Duration,
+) -> nix::Result<Option<i32>> {
     let deadline = Instant::now() + limit;
     loop {
         let mut status: libc::c_int = 0;
@@ -25,12 +28,16 @@ pub fn wait_for_raw_status(child: Pid, limit: Duration) -> nix::Result<Option<i3
         // the whole call; waitpid writes one c_int through the pointer and
         // keeps no reference to it afterwards.
         #[allow(unsafe_code)]
-        let reaped = unsafe { libc::waitpid(child.as_raw(), &mut status, libc::WNOHANG) };
+        let reaped = unsafe {
+            libc::waitpid(child.as_raw(), &mut status, libc::WNOHANG)
+        };
         match reaped {
             -1 if Errno::last() == Errno::EINTR => continue,
             -1 => return Err(Errno::last()),
             // 0: the child exists but has not changed state yet.
-            0 if Instant::now() < deadline => thread::sleep(Duration::from_millis(5)),
+            0 if Instant::now() < deadline => {
+                thread::sleep(Duration::from_millis(5))
+            }
             0 => return Ok(None),
             _ => return Ok(Some(status)),
         }
@@ -44,8 +51,9 @@ mod tests {
     #[test]
     fn a_process_that_is_not_our_child_cannot_be_waited_for() {
         // Our own pid is never our child: waitpid fails with ECHILD at once.
-        let error = wait_for_raw_status(nix::unistd::getpid(), Duration::from_secs(1))
-            .expect_err("waiting for ourselves must fail");
+        let error =
+            wait_for_raw_status(nix::unistd::getpid(), Duration::from_secs(1))
+                .expect_err("waiting for ourselves must fail");
         assert_eq!(error, Errno::ECHILD);
     }
 
@@ -61,13 +69,17 @@ mod tests {
 
     #[test]
     fn an_exit_code_sits_in_bits_8_to_15() {
-        let status = wait_for_raw_status(spawn_shell("exit 3"), Duration::from_secs(10));
+        let status =
+            wait_for_raw_status(spawn_shell("exit 3"), Duration::from_secs(10));
         assert_eq!(status, Ok(Some(0x0300)));
     }
 
     #[test]
     fn a_killing_signal_sits_in_the_low_7_bits() {
-        let status = wait_for_raw_status(spawn_shell("kill -PIPE $$"), Duration::from_secs(10));
+        let status = wait_for_raw_status(
+            spawn_shell("kill -PIPE $$"),
+            Duration::from_secs(10),
+        );
         assert_eq!(status, Ok(Some(libc::SIGPIPE)));
     }
 
@@ -79,7 +91,8 @@ mod tests {
             wait_for_raw_status(child, Duration::from_millis(50)),
             Ok(None)
         );
-        nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL).unwrap();
+        nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL)
+            .unwrap();
         assert_eq!(
             wait_for_raw_status(child, Duration::from_secs(10)),
             Ok(Some(libc::SIGKILL))

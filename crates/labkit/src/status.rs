@@ -24,7 +24,9 @@ pub fn signal_name(number: i32) -> String {
 pub fn explain(status: &WaitStatus) -> String {
     match *status {
         WaitStatus::Exited(_, code) => exited(code),
-        WaitStatus::Signaled(_, signal, core_dumped) => killed(signal as i32, core_dumped),
+        WaitStatus::Signaled(_, signal, core_dumped) => {
+            killed(signal as i32, core_dumped)
+        }
         WaitStatus::Stopped(_, signal) => {
             format!("stopped by signal {} ({})", signal as i32, signal.as_str())
         }
@@ -48,7 +50,9 @@ pub fn explain_exit_status(status: ExitStatus) -> String {
     match (status.code(), status.signal()) {
         (Some(code), _) => exited(code),
         (None, Some(signal)) => killed(signal, status.core_dumped()),
-        (None, None) => format!("ended with status word {:#x}", status.into_raw()),
+        (None, None) => {
+            format!("ended with status word {:#x}", status.into_raw())
+        }
     }
 }
 
@@ -85,7 +89,8 @@ mod tests {
 
     #[test]
     fn a_signal_death_names_the_signal_and_the_shell_status() {
-        let status = WaitStatus::Signaled(Pid::from_raw(42), Signal::SIGPIPE, false);
+        let status =
+            WaitStatus::Signaled(Pid::from_raw(42), Signal::SIGPIPE, false);
         assert_eq!(
             explain(&status),
             "killed by signal 13 (SIGPIPE); a shell would show 141"

@@ -82,7 +82,10 @@ impl Lesson {
     }
 
     /// The program a transcript runs: its own, or the lesson's demo.
-    pub fn program_of<'a>(&'a self, transcript: &'a Transcript) -> Option<&'a str> {
+    pub fn program_of<'a>(
+        &'a self,
+        transcript: &'a Transcript,
+    ) -> Option<&'a str> {
         transcript
             .program
             .as_deref()
@@ -121,8 +124,10 @@ impl Lesson {
 /// Reads course.toml from the workspace `root`.
 pub fn read_course(root: &Path) -> Result<Course, String> {
     let path = root.join("course.toml");
-    let text = fs::read_to_string(&path).map_err(|error| format!("{}: {error}", path.display()))?;
-    toml::from_str(&text).map_err(|error| format!("{}: {error}", path.display()))
+    let text = fs::read_to_string(&path)
+        .map_err(|error| format!("{}: {error}", path.display()))?;
+    toml::from_str(&text)
+        .map_err(|error| format!("{}: {error}", path.display()))
 }
 
 /// Checks (or, with `PIPELAB_UPDATE_TRANSCRIPTS=1`, rewrites) every
@@ -132,13 +137,18 @@ pub fn read_course(root: &Path) -> Result<Course, String> {
 /// Panics, as a failing test, with a message naming the lesson, each stale
 /// transcript and the command that regenerates them.
 pub fn check_lesson(lesson_dir: &str) {
-    if let Err(message) = check_lesson_at(Path::new(lesson_dir), &programs_dir()) {
+    if let Err(message) =
+        check_lesson_at(Path::new(lesson_dir), &programs_dir())
+    {
         panic!("{message}");
     }
 }
 
 /// [`check_lesson`], with the directory holding the built programs given.
-pub fn check_lesson_at(lesson_dir: &Path, programs: &Path) -> Result<(), String> {
+pub fn check_lesson_at(
+    lesson_dir: &Path,
+    programs: &Path,
+) -> Result<(), String> {
     let root = lesson_dir.join("../..");
     let course = read_course(&root)?;
     let dir_name = lesson_dir
@@ -149,7 +159,9 @@ pub fn check_lesson_at(lesson_dir: &Path, programs: &Path) -> Result<(), String>
         .lessons
         .iter()
         .find(|lesson| lesson.dir_name() == dir_name)
-        .ok_or_else(|| format!("course.toml has no lesson for lessons/{dir_name}"))?;
+        .ok_or_else(|| {
+            format!("course.toml has no lesson for lessons/{dir_name}")
+        })?;
     let regenerate = format!(
         "{UPDATE_VAR}=1 cargo test -p {} --test transcripts",
         lesson.krate
@@ -161,8 +173,8 @@ pub fn check_lesson_at(lesson_dir: &Path, programs: &Path) -> Result<(), String>
             lesson.number, lesson.slug
         ));
     }
-    let updating =
-        std::env::var_os(UPDATE_VAR).is_some_and(|value| !value.is_empty() && value != "0");
+    let updating = std::env::var_os(UPDATE_VAR)
+        .is_some_and(|value| !value.is_empty() && value != "0");
 
     let mut stale = Vec::new();
     for transcript in &lesson.transcripts {
@@ -179,7 +191,8 @@ pub fn check_lesson_at(lesson_dir: &Path, programs: &Path) -> Result<(), String>
             continue;
         }
         if updating {
-            fs::write(&path, &actual).map_err(|error| format!("{}: {error}", path.display()))?;
+            fs::write(&path, &actual)
+                .map_err(|error| format!("{}: {error}", path.display()))?;
             eprintln!("wrote {}", lesson.transcript_path(transcript).display());
         } else {
             stale.push(format!(
@@ -205,7 +218,11 @@ pub fn check_lesson_at(lesson_dir: &Path, programs: &Path) -> Result<(), String>
 
 /// Stored transcripts of `lesson` that course.toml no longer declares; with
 /// `updating`, they are removed instead.
-fn orphans(root: &Path, lesson: &Lesson, updating: bool) -> Result<Vec<String>, String> {
+fn orphans(
+    root: &Path,
+    lesson: &Lesson,
+    updating: bool,
+) -> Result<Vec<String>, String> {
     let dir = root.join("book/src/transcripts");
     let declared: Vec<PathBuf> = lesson
         .transcripts
@@ -214,12 +231,18 @@ fn orphans(root: &Path, lesson: &Lesson, updating: bool) -> Result<Vec<String>, 
         .collect();
     let prefix = format!("{}-", lesson.dir_name());
     let mut found = Vec::new();
-    for entry in fs::read_dir(&dir).map_err(|error| format!("{}: {error}", dir.display()))? {
+    for entry in fs::read_dir(&dir)
+        .map_err(|error| format!("{}: {error}", dir.display()))?
+    {
         let path = entry.map_err(|error| error.to_string())?.path();
         let name = path.file_name().unwrap_or_default().to_string_lossy();
-        if name.starts_with(&prefix) && name.ends_with(".txt") && !declared.contains(&path) {
+        if name.starts_with(&prefix)
+            && name.ends_with(".txt")
+            && !declared.contains(&path)
+        {
             if updating {
-                fs::remove_file(&path).map_err(|error| format!("{}: {error}", path.display()))?;
+                fs::remove_file(&path)
+                    .map_err(|error| format!("{}: {error}", path.display()))?;
                 eprintln!("removed {}", path.display());
             } else {
                 found.push(format!(
@@ -233,7 +256,11 @@ fn orphans(root: &Path, lesson: &Lesson, updating: bool) -> Result<Vec<String>, 
 
 /// Runs one transcript's program and renders what a learner would see: the
 /// command, the output (stdout, then stderr), and the status if not 0.
-pub fn record(lesson: &Lesson, transcript: &Transcript, program: &Path) -> Result<String, String> {
+pub fn record(
+    lesson: &Lesson,
+    transcript: &Transcript,
+    program: &Path,
+) -> Result<String, String> {
     if !program.is_file() {
         return Err(format!(
             "lesson {:02}: no program at {} (is {:?} a [[bin]] of {}?)",
@@ -264,8 +291,12 @@ pub fn record(lesson: &Lesson, transcript: &Transcript, program: &Path) -> Resul
     }
     match (done.status.code(), done.status.signal()) {
         (Some(0), _) => {}
-        (Some(code), _) => writeln!(shown, "(exit status {code})").unwrap_or_default(),
-        (None, Some(signal)) => writeln!(shown, "(killed by signal {signal})").unwrap_or_default(),
+        (Some(code), _) => {
+            writeln!(shown, "(exit status {code})").unwrap_or_default()
+        }
+        (None, Some(signal)) => {
+            writeln!(shown, "(killed by signal {signal})").unwrap_or_default()
+        }
         (None, None) => {}
     }
     let temp = std::env::temp_dir();
@@ -324,7 +355,9 @@ fn temp_paths(text: &str, temp_dir: &str) -> String {
         out.push_str(&rest[..at]);
         let after = &rest[at + prefix.len()..];
         let end = after
-            .find(|c: char| c == '/' || c.is_whitespace() || "\"'`),:;]".contains(c))
+            .find(|c: char| {
+                c == '/' || c.is_whitespace() || "\"'`),:;]".contains(c)
+            })
             .unwrap_or(after.len());
         out.push_str("<tmpdir>");
         rest = &after[end..];
@@ -342,10 +375,13 @@ fn durations(text: &str) -> String {
     while index < chars.len() {
         let (at, c) = chars[index];
         let starts_number = c.is_ascii_digit()
-            && (index == 0 || !is_word(chars[index - 1].1) && chars[index - 1].1 != '.');
+            && (index == 0
+                || !is_word(chars[index - 1].1) && chars[index - 1].1 != '.');
         if starts_number {
             let mut end = index;
-            while end < chars.len() && (chars[end].1.is_ascii_digit() || chars[end].1 == '.') {
+            while end < chars.len()
+                && (chars[end].1.is_ascii_digit() || chars[end].1 == '.')
+            {
                 end += 1;
             }
             let number_end = chars.get(end).map_or(text.len(), |&(at, _)| at);
@@ -387,7 +423,8 @@ fn pids(text: &str) -> String {
             .chars()
             .take_while(char::is_ascii_digit)
             .collect();
-        let after_keyword = BEFORE.contains(&previous.as_str()) || word.starts_with("Pid(");
+        let after_keyword =
+            BEFORE.contains(&previous.as_str()) || word.starts_with("Pid(");
         if after_keyword && digits.len() >= 3 && !names.contains_key(&digits) {
             order += 1;
             names.insert(digits, format!("<pid{order}>"));
@@ -403,7 +440,8 @@ fn pids(text: &str) -> String {
     let mut number = String::new();
     let mut previous_char = ' ';
     for c in text.chars().chain(std::iter::once('\0')) {
-        if c.is_ascii_digit() && (!number.is_empty() || !is_word(previous_char)) {
+        if c.is_ascii_digit() && (!number.is_empty() || !is_word(previous_char))
+        {
             number.push(c);
             continue;
         }
@@ -438,8 +476,16 @@ fn difference(stored: &str, actual: &str) -> String {
             continue;
         }
         let _ = writeln!(out, "    line {}:", line + 1);
-        let _ = writeln!(out, "      book: {}", book.copied().unwrap_or("(nothing)"));
-        let _ = writeln!(out, "      now:  {}", now.copied().unwrap_or("(nothing)"));
+        let _ = writeln!(
+            out,
+            "      book: {}",
+            book.copied().unwrap_or("(nothing)")
+        );
+        let _ = writeln!(
+            out,
+            "      now:  {}",
+            now.copied().unwrap_or("(nothing)")
+        );
         shown += 1;
         if shown == 3 {
             let _ = writeln!(out, "    ...");

@@ -40,7 +40,10 @@ pub fn wait_readable(fd: BorrowedFd<'_>, limit: Duration) -> nix::Result<bool> {
 }
 
 /// Reaps `child` if it ends within `limit`; `Ok(None)` if it is still running.
-pub fn wait_for_child(child: Pid, limit: Duration) -> nix::Result<Option<WaitStatus>> {
+pub fn wait_for_child(
+    child: Pid,
+    limit: Duration,
+) -> nix::Result<Option<WaitStatus>> {
     let deadline = Instant::now() + limit;
     loop {
         match waitpid(child, Some(WaitPidFlag::WNOHANG))? {
@@ -85,7 +88,9 @@ pub enum RunError {
 impl fmt::Display for RunError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RunError::Spawn { program, error } => write!(f, "could not start {program}: {error}"),
+            RunError::Spawn { program, error } => {
+                write!(f, "could not start {program}: {error}")
+            }
             RunError::TimedOut {
                 program,
                 limit,
@@ -99,7 +104,11 @@ impl fmt::Display for RunError {
                 )?;
                 for (name, text) in [("stdout", stdout), ("stderr", stderr)] {
                     if !text.trim().is_empty() {
-                        write!(f, "\n--- its {name} so far:\n{}", text.trim_end())?;
+                        write!(
+                            f,
+                            "\n--- its {name} so far:\n{}",
+                            text.trim_end()
+                        )?;
                     }
                 }
                 Ok(())
@@ -117,7 +126,10 @@ impl std::error::Error for RunError {}
 /// The command runs in a process group of its own, so that a child it
 /// forked and forgot is found and killed too, and reported in
 /// [`Finished::left_running`].
-pub fn run(command: &mut Command, limit: Duration) -> Result<Finished, RunError> {
+pub fn run(
+    command: &mut Command,
+    limit: Duration,
+) -> Result<Finished, RunError> {
     let program = command.get_program().to_string_lossy().into_owned();
     let mut child = command
         .stdin(Stdio::null())
@@ -165,7 +177,9 @@ pub fn run(command: &mut Command, limit: Duration) -> Result<Finished, RunError>
 
 /// Reads a child's output on a thread of its own, so that a full pipe can
 /// never stop the child while we wait for it.
-pub fn collect(source: Option<impl Read + Send + 'static>) -> thread::JoinHandle<String> {
+pub fn collect(
+    source: Option<impl Read + Send + 'static>,
+) -> thread::JoinHandle<String> {
     thread::spawn(move || {
         let mut bytes = Vec::new();
         if let Some(mut source) = source {

@@ -18,7 +18,11 @@ impl Preprocessor for Dedent {
         "pipelab-dedent"
     }
 
-    fn run(&self, _context: &PreprocessorContext, mut book: Book) -> Result<Book> {
+    fn run(
+        &self,
+        _context: &PreprocessorContext,
+        mut book: Book,
+    ) -> Result<Book> {
         book.for_each_mut(|item| {
             if let BookItem::Chapter(chapter) = item {
                 chapter.content = dedent_rust_blocks(&chapter.content);
@@ -51,11 +55,9 @@ pub fn dedent_rust_blocks(markdown: &str) -> String {
                     .min()
                     .unwrap_or(0);
                 for code in lines.iter() {
-                    out.push_str(code.get(indent..).unwrap_or(if code.ends_with('\n') {
-                        "\n"
-                    } else {
-                        ""
-                    }));
+                    out.push_str(code.get(indent..).unwrap_or(
+                        if code.ends_with('\n') { "\n" } else { "" },
+                    ));
                 }
                 out.push_str(line);
                 block = None;

@@ -26,7 +26,10 @@ use mdbook_driver::MDBook;
 pub fn find_workspace(start: &Path) -> Option<PathBuf> {
     start
         .ancestors()
-        .find(|dir| dir.join("course.toml").is_file() && dir.join("book/book.toml").is_file())
+        .find(|dir| {
+            dir.join("course.toml").is_file()
+                && dir.join("book/book.toml").is_file()
+        })
         .map(Path::to_path_buf)
 }
 
@@ -68,7 +71,9 @@ pub enum BuildError {
 impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            BuildError::Mdbook(message) => write!(f, "mdBook failed: {message}"),
+            BuildError::Mdbook(message) => {
+                write!(f, "mdBook failed: {message}")
+            }
             BuildError::Unresolved(pages) => {
                 write!(
                     f,
@@ -96,16 +101,20 @@ pub fn build(book_dir: &Path, dest: &Path) -> Result<Built, BuildError> {
             book_dir.join("book.toml").display()
         )));
     }
-    let mut book = MDBook::load(book_dir).map_err(|error| BuildError::Mdbook(chain(&error)))?;
+    let mut book = MDBook::load(book_dir)
+        .map_err(|error| BuildError::Mdbook(chain(&error)))?;
     // Registered after mdBook's own preprocessors, so it sees the included code.
     book.with_preprocessor(dedent::Dedent);
-    book.config.build.build_dir = std::path::absolute(dest)
-        .map_err(|error| BuildError::Mdbook(format!("{}: {error}", dest.display())))?;
+    book.config.build.build_dir =
+        std::path::absolute(dest).map_err(|error| {
+            BuildError::Mdbook(format!("{}: {error}", dest.display()))
+        })?;
     book.build()
         .map_err(|error| BuildError::Mdbook(chain(&error)))?;
     let took = started.elapsed();
 
-    let pages = site::pages(dest).map_err(|error| BuildError::Mdbook(error.to_string()))?;
+    let pages = site::pages(dest)
+        .map_err(|error| BuildError::Mdbook(error.to_string()))?;
     let unresolved: Vec<String> = pages
         .iter()
         .filter_map(|page| {

@@ -50,7 +50,12 @@ fn main() -> ExitCode {
     if args.open {
         open(&index);
     } else if args.serve {
-        return serve_forever(workspace, book_dir, build_dir, args.port.unwrap_or(3000));
+        return serve_forever(
+            workspace,
+            book_dir,
+            build_dir,
+            args.port.unwrap_or(3000),
+        );
     }
     ExitCode::SUCCESS
 }
@@ -90,15 +95,24 @@ fn open(index: &Path) {
     }
 }
 
-fn serve_forever(workspace: PathBuf, book_dir: PathBuf, build_dir: PathBuf, port: u16) -> ExitCode {
+fn serve_forever(
+    workspace: PathBuf,
+    book_dir: PathBuf,
+    build_dir: PathBuf,
+    port: u16,
+) -> ExitCode {
     let listener = match serve::bind(port) {
         Ok(listener) => listener,
         Err(error) => {
-            eprintln!("pipelab-book: cannot listen on 127.0.0.1:{port}: {error}");
+            eprintln!(
+                "pipelab-book: cannot listen on 127.0.0.1:{port}: {error}"
+            );
             return ExitCode::FAILURE;
         }
     };
-    println!("serving the book on http://127.0.0.1:{port}/ (Ctrl-C to stop); rebuilding on change");
+    println!(
+        "serving the book on http://127.0.0.1:{port}/ (Ctrl-C to stop); rebuilding on change"
+    );
     let site = Site {
         workspace,
         build_dir: build_dir.clone(),

@@ -111,7 +111,8 @@ fn answer(root: &Path, mut stream: TcpStream) -> io::Result<()> {
     let mut request_line = String::new();
     BufReader::new(&stream).read_line(&mut request_line)?;
     let mut words = request_line.split_whitespace();
-    let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    let (method, target) =
+        (words.next().unwrap_or(""), words.next().unwrap_or(""));
     if method != "GET" && method != "HEAD" {
         return respond(
             &mut stream,
@@ -139,7 +140,8 @@ fn answer(root: &Path, mut stream: TcpStream) -> io::Result<()> {
             method == "GET",
         ),
         Err(_) => {
-            let body = fs::read(root.join("404.html")).unwrap_or_else(|_| b"not found\n".to_vec());
+            let body = fs::read(root.join("404.html"))
+                .unwrap_or_else(|_| b"not found\n".to_vec());
             respond(
                 &mut stream,
                 "404 Not Found",

@@ -63,7 +63,9 @@ pub fn local_targets(html: &str) -> Vec<String> {
         .chain(attribute_values(html, "src"))
         .map(decode_entities)
         .filter(|target| {
-            !target.is_empty() && !target.contains("://") && !target.starts_with("mailto:")
+            !target.is_empty()
+                && !target.contains("://")
+                && !target.starts_with("mailto:")
         })
         .collect()
 }
@@ -96,7 +98,10 @@ pub fn broken_links(dir: &Path) -> io::Result<Vec<String>> {
                 match resolve(&page.name, file) {
                     Some(resolved) => resolved,
                     None => {
-                        broken.push(format!("{}: {target} leaves the book", page.name));
+                        broken.push(format!(
+                            "{}: {target} leaves the book",
+                            page.name
+                        ));
                         continue;
                     }
                 }
@@ -108,7 +113,10 @@ pub fn broken_links(dir: &Path) -> io::Result<Vec<String>> {
                 resolved
             };
             if !dir.join(&resolved).is_file() {
-                broken.push(format!("{}: {target}: no file {resolved}", page.name));
+                broken.push(format!(
+                    "{}: {target}: no file {resolved}",
+                    page.name
+                ));
                 continue;
             }
             if let Some(anchor) = anchor.filter(|anchor| !anchor.is_empty()) {
@@ -143,7 +151,9 @@ fn resolve(from: &str, link: &str) -> Option<String> {
     let mut parts: Vec<String> = Vec::new();
     for component in base.join(percent_decode(link)).components() {
         match component {
-            Component::Normal(part) => parts.push(part.to_string_lossy().into_owned()),
+            Component::Normal(part) => {
+                parts.push(part.to_string_lossy().into_owned())
+            }
             Component::ParentDir => {
                 parts.pop()?;
             }
@@ -232,8 +242,7 @@ mod tests {
 
     #[test]
     fn external_links_are_not_local_targets() {
-        let html =
-            r##"<a href="https://man7.org/x">m</a> <img src="img/a.svg"> <a href="#top">t</a>"##;
+        let html = r##"<a href="https://man7.org/x">m</a> <img src="img/a.svg"> <a href="#top">t</a>"##;
         assert_eq!(local_targets(html), ["#top", "img/a.svg"]);
     }
 }

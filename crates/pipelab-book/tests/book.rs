@@ -31,7 +31,8 @@ fn page<'a>(pages: &'a [Page], name: &str) -> &'a Page {
 
 /// course.toml, as a TOML table.
 fn course() -> toml::Table {
-    let text = fs::read_to_string(workspace().join("course.toml")).expect("course.toml");
+    let text = fs::read_to_string(workspace().join("course.toml"))
+        .expect("course.toml");
     text.parse().expect("course.toml is valid TOML")
 }
 
@@ -63,21 +64,25 @@ fn dir_name(lesson: &toml::Table) -> String {
 
 /// Every chapter's markdown: book/src/NN-slug.md.
 fn chapters() -> Vec<(String, String)> {
-    let mut found: Vec<(String, String)> = fs::read_dir(workspace().join("book/src"))
-        .expect("book/src")
-        .flatten()
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .filter(|name| {
-            name.ends_with(".md")
-                && name.len() > 3
-                && name.as_bytes()[..2].iter().all(u8::is_ascii_digit)
-                && name.as_bytes()[2] == b'-'
-        })
-        .map(|name| {
-            let text = fs::read_to_string(workspace().join("book/src").join(&name)).unwrap();
-            (name, text)
-        })
-        .collect();
+    let mut found: Vec<(String, String)> =
+        fs::read_dir(workspace().join("book/src"))
+            .expect("book/src")
+            .flatten()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .filter(|name| {
+                name.ends_with(".md")
+                    && name.len() > 3
+                    && name.as_bytes()[..2].iter().all(u8::is_ascii_digit)
+                    && name.as_bytes()[2] == b'-'
+            })
+            .map(|name| {
+                let text = fs::read_to_string(
+                    workspace().join("book/src").join(&name),
+                )
+                .unwrap();
+                (name, text)
+            })
+            .collect();
     found.sort();
     found
 }
@@ -90,7 +95,9 @@ fn includes(markdown: &str) -> Vec<(String, Option<String>)> {
             let rest = &markdown[at + directive.len()..];
             let inside = rest[..rest.find("}}")?].trim();
             Some(match inside.split_once(':') {
-                Some((path, anchor)) => (path.to_string(), Some(anchor.to_string())),
+                Some((path, anchor)) => {
+                    (path.to_string(), Some(anchor.to_string()))
+                }
                 None => (inside.to_string(), None),
             })
         })
@@ -102,9 +109,13 @@ fn anchor_lines(source: &str, anchor: &str) -> Option<Vec<String>> {
     let start = format!("ANCHOR: {anchor}");
     let end = format!("ANCHOR_END: {anchor}");
     let mut lines = source.lines();
-    lines.find(|line| line.trim_start().trim_start_matches("//").trim() == start)?;
+    lines.find(|line| {
+        line.trim_start().trim_start_matches("//").trim() == start
+    })?;
     let body: Vec<String> = lines
-        .take_while(|line| line.trim_start().trim_start_matches("//").trim() != end)
+        .take_while(|line| {
+            line.trim_start().trim_start_matches("//").trim() != end
+        })
         .filter(|line| !line.contains("ANCHOR"))
         .map(|line| line.trim().to_string())
         .filter(|line| !line.is_empty())
@@ -164,10 +175,13 @@ fn every_internal_link_and_anchor_resolves() {
 fn nothing_is_fetched_from_the_network() {
     let (dir, pages) = built();
     for page in &pages {
-        let remote_sources: Vec<&str> = site::attribute_values(&page.html, "src")
-            .into_iter()
-            .filter(|source| source.contains("://") || source.starts_with("//"))
-            .collect();
+        let remote_sources: Vec<&str> =
+            site::attribute_values(&page.html, "src")
+                .into_iter()
+                .filter(|source| {
+                    source.contains("://") || source.starts_with("//")
+                })
+                .collect();
         assert!(
             remote_sources.is_empty(),
             "{} loads {remote_sources:?}",
@@ -199,7 +213,9 @@ fn nothing_is_fetched_from_the_network() {
     for path in css {
         let text = fs::read_to_string(&path).unwrap();
         assert!(
-            !text.contains("url(http") && !text.contains("url(\"http") && !text.contains("@import"),
+            !text.contains("url(http")
+                && !text.contains("url(\"http")
+                && !text.contains("@import"),
             "{} fetches from the network",
             path.display()
         );
@@ -238,7 +254,8 @@ fn the_search_index_ships_with_the_book_and_knows_sigpipe() {
 
 #[test]
 fn every_existing_lesson_has_a_chapter_listed_in_the_summary() {
-    let summary = fs::read_to_string(workspace().join("book/src/SUMMARY.md")).unwrap();
+    let summary =
+        fs::read_to_string(workspace().join("book/src/SUMMARY.md")).unwrap();
     let lessons = existing_lessons();
     assert!(
         !lessons.is_empty(),
@@ -255,7 +272,9 @@ fn every_existing_lesson_has_a_chapter_listed_in_the_summary() {
             summary.contains(&format!("]({chapter})")),
             "book/src/SUMMARY.md does not list {chapter}"
         );
-        let text = fs::read_to_string(workspace().join("book/src").join(&chapter)).unwrap();
+        let text =
+            fs::read_to_string(workspace().join("book/src").join(&chapter))
+                .unwrap();
         let title = format!(
             "# Lesson {:02}",
             lesson["number"].as_integer().unwrap_or_default()
@@ -338,13 +357,15 @@ fn chapters_show_the_code_they_include() {
             if !path.contains("lessons/") {
                 continue;
             }
-            let anchor =
-                anchor.unwrap_or_else(|| panic!("{name}: include {path} without an anchor"));
+            let anchor = anchor.unwrap_or_else(|| {
+                panic!("{name}: include {path} without an anchor")
+            });
             let source_path = workspace().join("book/src").join(&path);
             let source = fs::read_to_string(&source_path)
                 .unwrap_or_else(|error| panic!("{name}: {path}: {error}"));
-            let lines = anchor_lines(&source, &anchor)
-                .unwrap_or_else(|| panic!("{name}: {path} has no ANCHOR: {anchor}"));
+            let lines = anchor_lines(&source, &anchor).unwrap_or_else(|| {
+                panic!("{name}: {path} has no ANCHOR: {anchor}")
+            });
             assert!(
                 !lines.is_empty(),
                 "{name}: anchor {anchor} of {path} is empty"
@@ -372,7 +393,8 @@ fn every_transcript_a_chapter_shows_is_checked_against_its_program() {
         let transcripts = lesson.get("transcripts").and_then(|t| t.as_array());
         for transcript in transcripts.into_iter().flatten() {
             let name = transcript["name"].as_str().unwrap_or_default();
-            declared.push(format!("transcripts/{}-{name}.txt", dir_name(lesson)));
+            declared
+                .push(format!("transcripts/{}-{name}.txt", dir_name(lesson)));
         }
     }
     for (chapter, markdown) in chapters() {

@@ -15,7 +15,8 @@ use pipelab_book::serve::{self, Site};
 
 /// One GET, answered in full (the server closes after each answer).
 fn get(port: u16, path: &str) -> String {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("the server accepts");
+    let mut stream =
+        TcpStream::connect(("127.0.0.1", port)).expect("the server accepts");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();

@@ -15,7 +15,12 @@ pub fn command(workspace: &Workspace, lesson: &str, limit: u64) -> Outcome {
     let lesson = workspace.lesson(lesson)?;
     let mut state = State::load(&workspace.state_dir);
     ui::progress(&format!("checking exercise {}...", lesson.number));
-    let verdict = check_exercise(workspace, &mut state, lesson, Duration::from_secs(limit))?;
+    let verdict = check_exercise(
+        workspace,
+        &mut state,
+        lesson,
+        Duration::from_secs(limit),
+    )?;
     let _ = state.save(&workspace.state_dir);
     print!("{}", render(workspace, &state, lesson, &verdict));
     Ok(if verdict.kind == Kind::Passing {
@@ -26,7 +31,12 @@ pub fn command(workspace: &Workspace, lesson: &str, limit: u64) -> Outcome {
 }
 
 /// The one-screen verdict: the tests, the first failure, what to do next.
-pub fn render(workspace: &Workspace, state: &State, lesson: &Lesson, verdict: &Verdict) -> String {
+pub fn render(
+    workspace: &Workspace,
+    state: &State,
+    lesson: &Lesson,
+    verdict: &Verdict,
+) -> String {
     let dir = workspace
         .relative(&workspace.exercise_dir(lesson))
         .display()
@@ -53,16 +63,22 @@ pub fn render(workspace: &Workspace, state: &State, lesson: &Lesson, verdict: &V
                 ui::bad("Your code does not compile yet. The first error:")
             );
             out += &indent(verdict.detail.as_deref().unwrap_or(""));
-            out += &format!("\nNext: fix that error in {dir}, then `cargo lab check {n}` again.\n");
+            out += &format!(
+                "\nNext: fix that error in {dir}, then `cargo lab check {n}` again.\n"
+            );
         }
         Kind::TimedOut => {
             out += &format!(
                 "\n{}\n",
-                ui::bad(verdict.detail.as_deref().unwrap_or("the tests timed out"))
+                ui::bad(
+                    verdict.detail.as_deref().unwrap_or("the tests timed out")
+                )
             );
             out += "Something in your code waits forever: a read whose pipe still has a \
                     write end open somewhere, or a wait for a child that never ends.\n";
-            out += &format!("Next: `cargo lab hint {n}`, then `cargo lab check {n}` again.\n");
+            out += &format!(
+                "Next: `cargo lab hint {n}`, then `cargo lab check {n}` again.\n"
+            );
         }
         Kind::Failing => {
             out += &format!(
@@ -71,8 +87,14 @@ pub fn render(workspace: &Workspace, state: &State, lesson: &Lesson, verdict: &V
                 verdict.tests.len()
             );
             if let Some(failure) = verdict.first_failure() {
-                out += &format!("\n{} {}\n", ui::bad("First failure:"), failure.name);
-                out += &indent(failure.message.as_deref().unwrap_or("(no message)"));
+                out += &format!(
+                    "\n{} {}\n",
+                    ui::bad("First failure:"),
+                    failure.name
+                );
+                out += &indent(
+                    failure.message.as_deref().unwrap_or("(no message)"),
+                );
             } else if let Some(detail) = &verdict.detail {
                 out += &format!("\n{detail}\n");
             }
@@ -138,7 +160,12 @@ fn files_with_todo(dir: &Path) -> Vec<PathBuf> {
     fingerprint::files(dir)
         .unwrap_or_default()
         .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "rs") && !p.starts_with("tests"))
-        .filter(|p| std::fs::read_to_string(dir.join(p)).is_ok_and(|text| text.contains("// TODO")))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "rs") && !p.starts_with("tests")
+        })
+        .filter(|p| {
+            std::fs::read_to_string(dir.join(p))
+                .is_ok_and(|text| text.contains("// TODO"))
+        })
         .collect()
 }

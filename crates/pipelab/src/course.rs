@@ -83,11 +83,15 @@ impl Workspace {
         })?;
         let manifest = root.join("course.toml");
         let text = std::fs::read_to_string(&manifest).map_err(|error| {
-            Problem::fail(format!("cannot read {}: {error}", manifest.display()))
+            Problem::fail(format!(
+                "cannot read {}: {error}",
+                manifest.display()
+            ))
         })?;
         let course: Course = toml::from_str(&text).map_err(|error| {
             let first = error.to_string();
-            let first = first.lines().next().unwrap_or("invalid TOML").to_string();
+            let first =
+                first.lines().next().unwrap_or("invalid TOML").to_string();
             Problem::fail(format!(
                 "{} is not a valid course manifest: {first}",
                 manifest.display()
@@ -138,7 +142,8 @@ impl Workspace {
 
     /// True in a student copy made by `cargo lab handout`.
     pub fn is_handout(&self) -> bool {
-        self.root.join(HANDOUT_MARKER).is_file() || !self.root.join("solutions").is_dir()
+        self.root.join(HANDOUT_MARKER).is_file()
+            || !self.root.join("solutions").is_dir()
     }
 
     /// Lesson `arg` given as `1`, `01`, `pipe-fork` or `01-pipe-fork`; an
@@ -163,7 +168,10 @@ impl Workspace {
     }
 
     /// The lessons named in `args`, or every lesson when there are none.
-    pub fn lessons_named(&self, args: &[String]) -> Result<Vec<&Lesson>, Problem> {
+    pub fn lessons_named(
+        &self,
+        args: &[String],
+    ) -> Result<Vec<&Lesson>, Problem> {
         if args.is_empty() {
             return Ok(self.course.lessons.iter().collect());
         }
@@ -197,7 +205,10 @@ impl Workspace {
 fn find_root() -> Option<PathBuf> {
     let here = std::env::current_dir().ok()?;
     here.ancestors()
-        .find(|dir| dir.join("course.toml").is_file() && dir.join("Cargo.toml").is_file())
+        .find(|dir| {
+            dir.join("course.toml").is_file()
+                && dir.join("Cargo.toml").is_file()
+        })
         .map(Path::to_path_buf)
 }
 

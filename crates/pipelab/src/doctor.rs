@@ -38,7 +38,9 @@ pub fn doctor(workspace: &Workspace) -> Outcome {
         println!("\nThis machine can run the course.");
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("\n{wrong} problem(s) above stop the course from working here.");
+        println!(
+            "\n{wrong} problem(s) above stop the course from working here."
+        );
         Ok(ExitCode::FAILURE)
     }
 }
@@ -79,14 +81,20 @@ fn rust_version(workspace: &Workspace) -> Finding {
         .as_ref()
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
     else {
-        return Finding::Wrong("rustc is not on the PATH: install Rust with rustup".into());
+        return Finding::Wrong(
+            "rustc is not on the PATH: install Rust with rustup".into(),
+        );
     };
     let have = output.split_whitespace().nth(1).unwrap_or("").to_string();
     match needed {
-        Some(needed) if version(&have) < version(&needed) => Finding::Wrong(format!(
-            "Rust {have} is older than the {needed} this course needs: `rustup update`"
+        Some(needed) if version(&have) < version(&needed) => {
+            Finding::Wrong(format!(
+                "Rust {have} is older than the {needed} this course needs: `rustup update`"
+            ))
+        }
+        Some(needed) => Finding::Fine(format!(
+            "Rust {have} (the course needs {needed} or newer)"
         )),
-        Some(needed) => Finding::Fine(format!("Rust {have} (the course needs {needed} or newer)")),
         None => Finding::Fine(format!("Rust {have}")),
     }
 }
@@ -119,25 +127,32 @@ fn pipe_max_size() -> Finding {
 
 /// The umask, read from /proc (changing it to read it would be a side effect).
 fn umask() -> Finding {
-    let value = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("Umask:"))
-                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
-        });
+    let value =
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|status| {
+                status
+                    .lines()
+                    .find_map(|line| line.strip_prefix("Umask:"))
+                    .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+            });
     match value {
-        Some(mask) if mask & 0o077 == 0o077 || mask == 0o022 || mask == 0o002 => Finding::Fine(
-            format!("umask {mask:03o}: a FIFO made with mode 0600 stays 0600 (lesson 04)"),
-        ),
+        Some(mask)
+            if mask & 0o077 == 0o077 || mask == 0o022 || mask == 0o002 =>
+        {
+            Finding::Fine(format!(
+                "umask {mask:03o}: a FIFO made with mode 0600 stays 0600 (lesson 04)"
+            ))
+        }
         Some(mask) if mask & 0o600 != 0 => Finding::Unusual(format!(
             "umask {mask:03o} takes permissions from the owner: lesson 04's FIFOs may not open as expected"
         )),
         Some(mask) => Finding::Unusual(format!(
             "umask {mask:03o} is unusual: lesson 04 shows how it changes a FIFO's mode"
         )),
-        None => Finding::Unusual("cannot read this process's umask from /proc".into()),
+        None => Finding::Unusual(
+            "cannot read this process's umask from /proc".into(),
+        ),
     }
 }
 
@@ -176,7 +191,9 @@ fn state_dir(workspace: &Workspace) -> Finding {
 
 fn strace() -> Finding {
     let found = std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).any(|dir| dir.join("strace").is_file()))
+        .map(|path| {
+            std::env::split_paths(&path).any(|dir| dir.join("strace").is_file())
+        })
         .unwrap_or(false);
     if found {
         Finding::Fine(

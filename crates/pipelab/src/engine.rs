@@ -50,7 +50,10 @@ impl Target {
     }
 
     /// Everything a build of this package reads, hashed.
-    pub fn fingerprint(&self, workspace: &Workspace) -> std::io::Result<String> {
+    pub fn fingerprint(
+        &self,
+        workspace: &Workspace,
+    ) -> std::io::Result<String> {
         let mut hash = Fnv::new();
         hash.field(self.package.as_bytes());
         fingerprint::add_tree(&mut hash, &self.dir)?;
@@ -69,7 +72,8 @@ impl Target {
 /// The workspace's own library crates (`path = ...` in
 /// [workspace.dependencies]), which every exercise may use.
 fn path_dependencies(workspace: &Workspace) -> Vec<PathBuf> {
-    let Ok(text) = std::fs::read_to_string(workspace.root.join("Cargo.toml")) else {
+    let Ok(text) = std::fs::read_to_string(workspace.root.join("Cargo.toml"))
+    else {
         return Vec::new();
     };
     let Ok(manifest) = text.parse::<toml::Table>() else {
@@ -173,7 +177,10 @@ pub fn check(
             .env("CARGO_MANIFEST_DIR", &target.dir)
             .env("CARGO_PKG_NAME", &target.package);
         let done = supervise::run(&mut command, limit).map_err(|error| {
-            Problem::fail(format!("cannot run {}: {error}", program.path.display()))
+            Problem::fail(format!(
+                "cannot run {}: {error}",
+                program.path.display()
+            ))
         })?;
         let mut found = parse_libtest(&done.stdout);
         let Some(status) = done.status else {
@@ -226,8 +233,8 @@ pub fn check_exercise(
     lesson: &Lesson,
     limit: Duration,
 ) -> Result<Verdict, Problem> {
-    let target =
-        Target::exercise(workspace, lesson).ok_or_else(|| no_exercise(workspace, lesson))?;
+    let target = Target::exercise(workspace, lesson)
+        .ok_or_else(|| no_exercise(workspace, lesson))?;
     let verdict = check(workspace, state, &target, limit, true)?;
     // A run that hung is a verdict too: these sources fail, and `cargo lab`
     // should not sit through the time limit again to learn it.
@@ -246,7 +253,9 @@ pub fn check_exercise(
 /// The error for a lesson without an exercise (yet).
 pub fn no_exercise(workspace: &Workspace, lesson: &Lesson) -> Problem {
     match &lesson.exercise {
-        None => Problem::fail(format!("lesson {} has no exercise", lesson.number)),
+        None => {
+            Problem::fail(format!("lesson {} has no exercise", lesson.number))
+        }
         Some(_) => Problem::fail(format!(
             "exercise {} is coming soon: {} does not exist yet",
             lesson.number,
@@ -313,8 +322,12 @@ fn build(workspace: &Workspace, target: &Target) -> Result<Built, Problem> {
             continue;
         };
         match message.reason.as_str() {
-            "compiler-artifact" if message.manifest_path.as_deref() == Some(&manifest) => {
-                if let (Some(path), Some(profile)) = (message.executable, message.profile) {
+            "compiler-artifact"
+                if message.manifest_path.as_deref() == Some(&manifest) =>
+            {
+                if let (Some(path), Some(profile)) =
+                    (message.executable, message.profile)
+                {
                     programs.extend(Executable::at(path, profile.test));
                 }
             }

@@ -89,7 +89,9 @@ pub fn add_tree(hash: &mut Fnv, dir: &Path) -> io::Result<()> {
 pub fn add_file(hash: &mut Fnv, path: &Path) -> io::Result<()> {
     match fs::read(path) {
         Ok(bytes) => hash.field(&bytes),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => hash.field(b"(missing)"),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            hash.field(b"(missing)")
+        }
         Err(error) => return Err(error),
     }
     Ok(())

@@ -83,14 +83,19 @@ pub fn grade(
     let text = match format {
         Format::Text => text(&report),
         Format::Json => {
-            serde_json::to_string_pretty(&report).map_err(|e| Problem::fail(e.to_string()))? + "\n"
+            serde_json::to_string_pretty(&report)
+                .map_err(|e| Problem::fail(e.to_string()))?
+                + "\n"
         }
         Format::Junit => junit(&report),
     };
     match out {
         Some(path) => {
             std::fs::write(path, text).map_err(|error| {
-                Problem::fail(format!("cannot write {}: {error}", path.display()))
+                Problem::fail(format!(
+                    "cannot write {}: {error}",
+                    path.display()
+                ))
             })?;
             println!(
                 "Score: {}/{} (report written to {})",
@@ -111,13 +116,17 @@ pub fn grade(
 /// The exercises to grade: those named (or all) that exist, or that the
 /// course ships (it keeps a pristine copy) but the student's copy has lost,
 /// which score 0 rather than vanish from the total.
-fn graded<'a>(workspace: &'a Workspace, args: &[String]) -> Result<Vec<&'a Lesson>, Problem> {
+fn graded<'a>(
+    workspace: &'a Workspace,
+    args: &[String],
+) -> Result<Vec<&'a Lesson>, Problem> {
     Ok(workspace
         .lessons_named(args)?
         .into_iter()
         .filter(|lesson| {
             workspace.exercise_of(lesson).is_some()
-                || (lesson.exercise.is_some() && workspace.pristine_dir(lesson).is_dir())
+                || (lesson.exercise.is_some()
+                    && workspace.pristine_dir(lesson).is_dir())
         })
         .collect())
 }
@@ -137,9 +146,12 @@ fn grade_one(
     };
     let canonical = test_names(canonical_dir)?;
     let tests_modified = pristine_tests.is_dir()
-        && fingerprint::tree(&pristine_tests)? != fingerprint::tree(&exercise_tests)?;
+        && fingerprint::tree(&pristine_tests)?
+            != fingerprint::tree(&exercise_tests)?;
     let verdict = match Target::exercise(workspace, lesson) {
-        Some(target) => Some(engine::check(workspace, state, &target, limit, false)?),
+        Some(target) => {
+            Some(engine::check(workspace, state, &target, limit, false)?)
+        }
         None => None,
     };
 
@@ -161,7 +173,9 @@ fn grade_one(
                     0
                 },
                 message: match result {
-                    None if counted => Some("this test did not run".to_string()),
+                    None if counted => {
+                        Some("this test did not run".to_string())
+                    }
                     None => None,
                     Some(t) => t.message.clone(),
                 },
@@ -242,7 +256,8 @@ fn function_name(line: &str) -> Option<String> {
 }
 
 fn text(report: &Report) -> String {
-    let mut out = format!("{}\n\n", ui::bold(&format!("Grading: {}", report.course)));
+    let mut out =
+        format!("{}\n\n", ui::bold(&format!("Grading: {}", report.course)));
     let width = report
         .exercises
         .iter()
@@ -321,7 +336,10 @@ fn junit(report: &Report) -> String {
                 // The location line says where; the line after it says what.
                 let first = message
                     .lines()
-                    .find(|line| !line.trim().is_empty() && !line.starts_with("panicked at"))
+                    .find(|line| {
+                        !line.trim().is_empty()
+                            && !line.starts_with("panicked at")
+                    })
                     .unwrap_or(e.status);
                 let _ = writeln!(
                     out,

@@ -28,8 +28,9 @@ pub fn handout(workspace: &Workspace, dir: &Path) -> Outcome {
             dir.display()
         )));
     }
-    fs::create_dir_all(dir)
-        .map_err(|error| Problem::fail(format!("cannot create {}: {error}", dir.display())))?;
+    fs::create_dir_all(dir).map_err(|error| {
+        Problem::fail(format!("cannot create {}: {error}", dir.display()))
+    })?;
     let dir = dir.canonicalize()?;
     if dir.starts_with(&workspace.root) {
         let _ = fs::remove_dir(&dir);
@@ -81,17 +82,18 @@ pub fn without_solutions(manifest: &str) -> Result<String, Problem> {
         .replace(", \"solutions/*\"", "")
         .replace("\"solutions/*\", ", "")
         .replace("\"solutions/*\"", "");
-    let parsed: toml::Table = rewritten
-        .parse()
-        .map_err(|error| Problem::fail(format!("cannot rewrite Cargo.toml: {error}")))?;
+    let parsed: toml::Table = rewritten.parse().map_err(|error| {
+        Problem::fail(format!("cannot rewrite Cargo.toml: {error}"))
+    })?;
     let workspace = parsed.get("workspace").and_then(|w| w.as_table());
     let mentions = ["members", "default-members"].iter().any(|key| {
         workspace
             .and_then(|w| w.get(*key))
             .and_then(|m| m.as_array())
             .is_some_and(|m| {
-                m.iter()
-                    .any(|v| v.as_str().is_some_and(|s| s.starts_with("solutions")))
+                m.iter().any(|v| {
+                    v.as_str().is_some_and(|s| s.starts_with("solutions"))
+                })
             })
     });
     if mentions {
@@ -104,12 +106,16 @@ pub fn without_solutions(manifest: &str) -> Result<String, Problem> {
 
 /// Refuses a handout in which a file has the same contents as a solution's
 /// source: a sure sign that solution code got in.
-fn check_no_solution_inside(workspace: &Workspace, dir: &Path) -> Result<(), Problem> {
+fn check_no_solution_inside(
+    workspace: &Workspace,
+    dir: &Path,
+) -> Result<(), Problem> {
     let solutions = workspace.root.join("solutions");
     let mut sources = Vec::new();
     for relative in fingerprint::files(&solutions)? {
         if relative.extension().is_some_and(|e| e == "rs") {
-            sources.push((relative.clone(), fs::read(solutions.join(&relative))?));
+            sources
+                .push((relative.clone(), fs::read(solutions.join(&relative))?));
         }
     }
     for relative in fingerprint::files(dir)? {

@@ -17,7 +17,8 @@ pub struct TestResult {
 pub fn parse_libtest(output: &str) -> Vec<TestResult> {
     let mut results: Vec<TestResult> = Vec::new();
     let mut current_failure: Option<(String, Vec<&str>)> = None;
-    let finish = |failure: Option<(String, Vec<&str>)>, results: &mut Vec<TestResult>| {
+    let finish = |failure: Option<(String, Vec<&str>)>,
+                  results: &mut Vec<TestResult>| {
         if let Some((name, body)) = failure
             && let Some(result) = results.iter_mut().find(|r| r.name == name)
         {

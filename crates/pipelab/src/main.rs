@@ -103,11 +103,21 @@ fn dispatch(cli: Cli) -> Outcome {
             program,
             args,
         }) => run::run(&course()?, &lesson, program.as_deref(), &args),
-        Some(Command::Check { lesson, limit }) => check::command(&course()?, &lesson, limit),
-        Some(Command::Hint { lesson, all }) => hint::hint(&course()?, &lesson, all),
-        Some(Command::Watch { poll, limit }) => watch::watch(&course()?, poll, limit),
-        Some(Command::Reset { lesson, yes }) => reset::reset(&course()?, &lesson, yes),
-        Some(Command::Solution { lesson }) => reset::solution(&course()?, &lesson),
+        Some(Command::Check { lesson, limit }) => {
+            check::command(&course()?, &lesson, limit)
+        }
+        Some(Command::Hint { lesson, all }) => {
+            hint::hint(&course()?, &lesson, all)
+        }
+        Some(Command::Watch { poll, limit }) => {
+            watch::watch(&course()?, poll, limit)
+        }
+        Some(Command::Reset { lesson, yes }) => {
+            reset::reset(&course()?, &lesson, yes)
+        }
+        Some(Command::Solution { lesson }) => {
+            reset::solution(&course()?, &lesson)
+        }
         Some(Command::Grade {
             lessons,
             format,
@@ -123,11 +133,17 @@ fn dispatch(cli: Cli) -> Outcome {
         Some(Command::Book { args }) => run::book(&course()?, &args),
         Some(Command::Completions { shell }) => {
             let mut command = Cli::command();
-            clap_complete::generate(shell, &mut command, "pipelab", &mut std::io::stdout());
+            clap_complete::generate(
+                shell,
+                &mut command,
+                "pipelab",
+                &mut std::io::stdout(),
+            );
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Man) => {
-            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -53,7 +53,9 @@ pub fn progress(
         return Progress::NoExercise;
     };
     let pristine = workspace.pristine_dir(lesson);
-    if pristine.is_dir() && fingerprint::tree(&pristine).ok() == fingerprint::tree(&target.dir).ok()
+    if pristine.is_dir()
+        && fingerprint::tree(&pristine).ok()
+            == fingerprint::tree(&target.dir).ok()
     {
         return Progress::NotStarted;
     }
@@ -73,19 +75,25 @@ pub fn progress(
         lesson.number
     ));
     match engine::check_exercise(workspace, state, lesson, limit) {
-        Ok(verdict) if verdict.kind == engine::Kind::Passing => Progress::Passing,
+        Ok(verdict) if verdict.kind == engine::Kind::Passing => {
+            Progress::Passing
+        }
         _ => Progress::Failing,
     }
 }
 
 /// Every lesson's progress, in course order.
-pub fn all(workspace: &Workspace, state: &mut State) -> Vec<(Lesson, Progress)> {
+pub fn all(
+    workspace: &Workspace,
+    state: &mut State,
+) -> Vec<(Lesson, Progress)> {
     workspace
         .course
         .lessons
         .iter()
         .map(|lesson| {
-            let progress = progress(workspace, state, lesson, Duration::from_secs(60));
+            let progress =
+                progress(workspace, state, lesson, Duration::from_secs(60));
             (lesson.clone(), progress)
         })
         .collect()
@@ -145,7 +153,9 @@ pub fn show(workspace: &Workspace, list_only: bool) -> Outcome {
             .filter(|(_, p)| {
                 matches!(
                     p,
-                    Progress::NotStarted | Progress::Failing | Progress::Passing
+                    Progress::NotStarted
+                        | Progress::Failing
+                        | Progress::Passing
                 )
             })
             .count();
@@ -153,7 +163,8 @@ pub fn show(workspace: &Workspace, list_only: bool) -> Outcome {
             .iter()
             .filter(|(_, p)| *p == Progress::Passing)
             .count();
-        out += &format!("\nProgress: {passing} of {exercises} exercises pass.\n");
+        out +=
+            &format!("\nProgress: {passing} of {exercises} exercises pass.\n");
         out += &format!("{} {}\n", ui::bold("Next:"), next_step(&table));
     }
     print!("{out}");

@@ -23,12 +23,16 @@ pub enum Comparison {
     Missing,
 }
 
-pub fn compare(workspace: &Workspace, lesson: &Lesson) -> io::Result<Comparison> {
+pub fn compare(
+    workspace: &Workspace,
+    lesson: &Lesson,
+) -> io::Result<Comparison> {
     let pristine = workspace.pristine_dir(lesson);
     if !pristine.is_dir() {
         return Ok(Comparison::Missing);
     }
-    let same = fingerprint::tree(&pristine)? == fingerprint::tree(&workspace.exercise_dir(lesson))?;
+    let same = fingerprint::tree(&pristine)?
+        == fingerprint::tree(&workspace.exercise_dir(lesson))?;
     Ok(if same {
         Comparison::Same
     } else {
@@ -58,7 +62,10 @@ pub fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
 }
 
 /// The lessons named in `args`, or every lesson with an exercise on disk.
-pub fn selected<'a>(workspace: &'a Workspace, args: &[String]) -> Result<Vec<&'a Lesson>, Problem> {
+pub fn selected<'a>(
+    workspace: &'a Workspace,
+    args: &[String],
+) -> Result<Vec<&'a Lesson>, Problem> {
     Ok(workspace
         .lessons_named(args)?
         .into_iter()
@@ -67,7 +74,11 @@ pub fn selected<'a>(workspace: &'a Workspace, args: &[String]) -> Result<Vec<&'a
 }
 
 /// `cargo lab pristine [--update] [LESSON...]`.
-pub fn command(workspace: &Workspace, lessons: &[String], update: bool) -> Outcome {
+pub fn command(
+    workspace: &Workspace,
+    lessons: &[String],
+    update: bool,
+) -> Outcome {
     if update && workspace.is_handout() {
         return Err(Problem::fail(
             "a handout's pristine copies are the course's: they are not updated here",

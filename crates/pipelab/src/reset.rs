@@ -30,7 +30,9 @@ pub fn reset(workspace: &Workspace, lesson: &str, yes: bool) -> Outcome {
             )));
         }
         Comparison::Same => {
-            println!("{shown} is already the untouched stub: nothing to reset.");
+            println!(
+                "{shown} is already the untouched stub: nothing to reset."
+            );
             return Ok(ExitCode::SUCCESS);
         }
         Comparison::Differs => {}
@@ -41,7 +43,9 @@ pub fn reset(workspace: &Workspace, lesson: &str, yes: bool) -> Outcome {
                 "reset replaces your work in {shown}: add --yes to confirm (no terminal to ask on)"
             )));
         }
-        print!("Replace your work in {shown} with the original stub? A backup is kept. [y/N] ");
+        print!(
+            "Replace your work in {shown} with the original stub? A backup is kept. [y/N] "
+        );
         std::io::stdout().flush()?;
         let mut answer = String::new();
         std::io::stdin().lock().read_line(&mut answer)?;
@@ -88,9 +92,11 @@ pub fn utc_stamp(seconds: u64) -> String {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524
+        - day_of_era / 146_096)
+        / 365;
+    let day_of_year =
+        day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let mp = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
@@ -115,7 +121,12 @@ pub fn solution(workspace: &Workspace, lesson: &str) -> Outcome {
     }
     let mut state = State::load(&workspace.state_dir);
     ui::progress(&format!("checking exercise {n} first..."));
-    let verdict = engine::check_exercise(workspace, &mut state, lesson, Duration::from_secs(60))?;
+    let verdict = engine::check_exercise(
+        workspace,
+        &mut state,
+        lesson,
+        Duration::from_secs(60),
+    )?;
     let _ = state.save(&workspace.state_dir);
     if verdict.kind != Kind::Passing {
         println!(

@@ -10,7 +10,12 @@ use std::process::Command;
 use crate::course::{Workspace, cargo};
 use crate::{Outcome, Problem};
 
-pub fn run(workspace: &Workspace, lesson: &str, program: Option<&str>, args: &[String]) -> Outcome {
+pub fn run(
+    workspace: &Workspace,
+    lesson: &str,
+    program: Option<&str>,
+    args: &[String],
+) -> Outcome {
     let lesson = workspace.lesson(lesson)?;
     if !workspace.lesson_exists(lesson) {
         return Err(Problem::fail(format!(
@@ -20,13 +25,14 @@ pub fn run(workspace: &Workspace, lesson: &str, program: Option<&str>, args: &[S
         )));
     }
     let program =
-        pick_program(&lesson.programs, lesson.demo.as_deref(), program).map_err(|valid| {
-            Problem::usage(format!(
-                "lesson {} has no program '{}': choose one of {valid}",
-                lesson.number,
-                program.unwrap_or("")
-            ))
-        })?;
+        pick_program(&lesson.programs, lesson.demo.as_deref(), program)
+            .map_err(|valid| {
+                Problem::usage(format!(
+                    "lesson {} has no program '{}': choose one of {valid}",
+                    lesson.number,
+                    program.unwrap_or("")
+                ))
+            })?;
     let error = Command::new(cargo())
         .args(["run", "-q", "-p", &lesson.package, "--bin", &program, "--"])
         .args(args)
@@ -50,9 +56,9 @@ pub fn pick_program(
             .iter()
             .find(|p| p.as_str() == name)
             .or_else(|| {
-                programs
-                    .iter()
-                    .find(|p| p.rsplit_once('-').is_some_and(|(_, last)| last == name))
+                programs.iter().find(|p| {
+                    p.rsplit_once('-').is_some_and(|(_, last)| last == name)
+                })
             })
             .cloned(),
     };

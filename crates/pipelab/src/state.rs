@@ -101,8 +101,10 @@ impl State {
     /// Writes the state to `dir` atomically (a reader never sees half a file).
     pub fn save(&self, dir: &Path) -> std::io::Result<()> {
         fs::create_dir_all(dir)?;
-        let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
-        let partial = dir.join(format!("{FILE_NAME}.{}.partial", std::process::id()));
+        let text = serde_json::to_string_pretty(self)
+            .map_err(std::io::Error::other)?;
+        let partial =
+            dir.join(format!("{FILE_NAME}.{}.partial", std::process::id()));
         fs::write(&partial, text)?;
         fs::rename(&partial, dir.join(FILE_NAME))
     }

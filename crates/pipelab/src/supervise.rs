@@ -37,7 +37,10 @@ static SUBREAPER: Once = Once::new();
 
 /// Runs `command` with empty stdin, collecting its output, for at most
 /// `limit`; then kills whatever it left running.
-pub fn run(command: &mut Command, limit: Duration) -> std::io::Result<Finished> {
+pub fn run(
+    command: &mut Command,
+    limit: Duration,
+) -> std::io::Result<Finished> {
     SUBREAPER.call_once(|| {
         // Best effort: without it, a grandchild orphaned by a killed test is
         // re-parented to init, out of our sight.
@@ -92,7 +95,9 @@ pub fn kill_descendants() {
 
 /// Reaps children that were re-parented to us and have ended.
 fn reap_orphans() {
-    while let Ok(status) = waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+    while let Ok(status) =
+        waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG))
+    {
         if status == WaitStatus::StillAlive {
             break;
         }
@@ -113,7 +118,8 @@ fn descendants(root: i32) -> Vec<i32> {
         else {
             continue;
         };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat"))
+        else {
             continue;
         };
         // "pid (comm) state ppid ...": comm may hold spaces and parentheses,
@@ -123,7 +129,8 @@ fn descendants(root: i32) -> Vec<i32> {
         };
         let mut fields = rest.split_whitespace();
         let state = fields.next().unwrap_or("");
-        let Some(parent) = fields.next().and_then(|p| p.parse::<i32>().ok()) else {
+        let Some(parent) = fields.next().and_then(|p| p.parse::<i32>().ok())
+        else {
             continue;
         };
         if state != "Z" {

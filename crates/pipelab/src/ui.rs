@@ -10,7 +10,8 @@ use labkit::ColorChoice;
 /// terminal, as every lesson program does.
 pub fn init(choice: ColorChoice) {
     let no_color = std::env::var("NO_COLOR").ok();
-    let color = choice.wants_color(std::io::stdout().is_terminal(), no_color.as_deref());
+    let color = choice
+        .wants_color(std::io::stdout().is_terminal(), no_color.as_deref());
     colored::control::set_override(color);
 }
 

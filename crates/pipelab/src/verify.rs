@@ -39,7 +39,9 @@ pub fn verify(workspace: &Workspace, limit: u64) -> Outcome {
             .display()
             .to_string();
         match pristine::compare(workspace, lesson)? {
-            Comparison::Same => report(true, format!("{pristine_shown} matches the stub")),
+            Comparison::Same => {
+                report(true, format!("{pristine_shown} matches the stub"))
+            }
             Comparison::Differs => report(
                 false,
                 format!(
@@ -64,7 +66,8 @@ pub fn verify(workspace: &Workspace, limit: u64) -> Outcome {
             ),
         );
 
-        let stub_verdict = engine::check(workspace, &mut state, &stub, limit, false)?;
+        let stub_verdict =
+            engine::check(workspace, &mut state, &stub, limit, false)?;
         match stub_verdict.kind {
             Kind::DoesNotCompile => report(
                 false,
@@ -99,7 +102,8 @@ pub fn verify(workspace: &Workspace, limit: u64) -> Outcome {
             }
             continue;
         };
-        let verdict = engine::check(workspace, &mut state, &solution, limit, false)?;
+        let verdict =
+            engine::check(workspace, &mut state, &solution, limit, false)?;
         let missing: Vec<&str> = stub_verdict
             .tests
             .iter()
@@ -109,7 +113,10 @@ pub fn verify(workspace: &Workspace, limit: u64) -> Outcome {
         match verdict.kind {
             Kind::Passing if missing.is_empty() => report(
                 true,
-                format!("the solution passes all {} tests", verdict.tests.len()),
+                format!(
+                    "the solution passes all {} tests",
+                    verdict.tests.len()
+                ),
             ),
             Kind::Passing => report(
                 false,
@@ -121,7 +128,13 @@ pub fn verify(workspace: &Workspace, limit: u64) -> Outcome {
             _ => {
                 let why = verdict
                     .first_failure()
-                    .map(|t| format!("{}: {}", t.name, t.message.clone().unwrap_or_default()))
+                    .map(|t| {
+                        format!(
+                            "{}: {}",
+                            t.name,
+                            t.message.clone().unwrap_or_default()
+                        )
+                    })
                     .or(verdict.detail.clone())
                     .unwrap_or_default();
                 report(false, format!("the solution fails: {why}"));

@@ -32,7 +32,10 @@ pub fn watch(workspace: &Workspace, poll_only: bool, limit: u64) -> Outcome {
         .course
         .lessons
         .iter()
-        .filter(|lesson| workspace.lesson_exists(lesson) && workspace.exercise_of(lesson).is_some())
+        .filter(|lesson| {
+            workspace.lesson_exists(lesson)
+                && workspace.exercise_of(lesson).is_some()
+        })
         .collect();
     if lessons.is_empty() {
         return Err(Problem::fail("there is no exercise to watch yet"));
@@ -43,9 +46,9 @@ pub fn watch(workspace: &Workspace, poll_only: bool, limit: u64) -> Outcome {
     let mut current = lessons
         .iter()
         .position(|lesson| {
-            table
-                .iter()
-                .any(|(l, p)| l.number == lesson.number && *p != Progress::Passing)
+            table.iter().any(|(l, p)| {
+                l.number == lesson.number && *p != Progress::Passing
+            })
         })
         .unwrap_or(0);
 
@@ -80,7 +83,9 @@ pub fn watch(workspace: &Workspace, poll_only: bool, limit: u64) -> Outcome {
             screen += &note;
             screen += &format!(
                 "\n{}\n",
-                ui::dim("keys: h hint · n next exercise · q quit · save a file to re-check")
+                ui::dim(
+                    "keys: h hint · n next exercise · q quit · save a file to re-check"
+                )
             );
             print_raw(&screen);
 
@@ -141,7 +146,11 @@ enum Event {
 }
 
 /// Waits for a key or a change to the exercise's files.
-fn wait(events: Option<&Inotify>, dir: &Path, seen: &mut Option<String>) -> Result<Event, Problem> {
+fn wait(
+    events: Option<&Inotify>,
+    dir: &Path,
+    seen: &mut Option<String>,
+) -> Result<Event, Problem> {
     let stdin = std::io::stdin();
     loop {
         let mut fds = vec![PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
@@ -161,8 +170,12 @@ fn wait(events: Option<&Inotify>, dir: &Path, seen: &mut Option<String>) -> Resu
             return match nix::unistd::read(stdin.as_fd(), &mut byte) {
                 Ok(0) => Ok(Event::Key(b'q')),
                 Ok(_) => Ok(Event::Key(byte[0])),
-                Err(nix::errno::Errno::EINTR | nix::errno::Errno::EAGAIN) => Ok(Event::Nothing),
-                Err(errno) => Err(Problem::fail(format!("read from the terminal: {errno}"))),
+                Err(nix::errno::Errno::EINTR | nix::errno::Errno::EAGAIN) => {
+                    Ok(Event::Nothing)
+                }
+                Err(errno) => Err(Problem::fail(format!(
+                    "read from the terminal: {errno}"
+                ))),
             };
         }
         if let Some(events) = events {
@@ -191,7 +204,8 @@ fn watch_tree(dir: &Path) -> nix::Result<Inotify> {
         events.add_watch(&dir, flags)?;
         for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
             let name = entry.file_name();
-            let hidden = name.to_string_lossy().starts_with('.') || name == "target";
+            let hidden =
+                name.to_string_lossy().starts_with('.') || name == "target";
             if entry.file_type().is_ok_and(|t| t.is_dir()) && !hidden {
                 pending.push(entry.path());
             }
@@ -201,7 +215,8 @@ fn watch_tree(dir: &Path) -> nix::Result<Inotify> {
 }
 
 fn under_wsl() -> bool {
-    std::fs::read_to_string("/proc/version").is_ok_and(|v| v.to_lowercase().contains("microsoft"))
+    std::fs::read_to_string("/proc/version")
+        .is_ok_and(|v| v.to_lowercase().contains("microsoft"))
 }
 
 fn print_raw(text: &str) {
@@ -220,19 +235,27 @@ struct KeyMode {
 impl KeyMode {
     fn enter() -> Result<KeyMode, Problem> {
         let stdin = std::io::stdin();
-        let saved = termios::tcgetattr(stdin.as_fd())
-            .map_err(|errno| Problem::fail(format!("tcgetattr on the terminal: {errno}")))?;
+        let saved = termios::tcgetattr(stdin.as_fd()).map_err(|errno| {
+            Problem::fail(format!("tcgetattr on the terminal: {errno}"))
+        })?;
         let mut keys = saved.clone();
         keys.local_flags
             .remove(LocalFlags::ICANON | LocalFlags::ECHO | LocalFlags::ISIG);
-        termios::tcsetattr(stdin.as_fd(), SetArg::TCSANOW, &keys)
-            .map_err(|errno| Problem::fail(format!("tcsetattr on the terminal: {errno}")))?;
+        termios::tcsetattr(stdin.as_fd(), SetArg::TCSANOW, &keys).map_err(
+            |errno| {
+                Problem::fail(format!("tcsetattr on the terminal: {errno}"))
+            },
+        )?;
         Ok(KeyMode { saved })
     }
 }
 
 impl Drop for KeyMode {
     fn drop(&mut self) {
-        let _ = termios::tcsetattr(std::io::stdin().as_fd(), SetArg::TCSANOW, &self.saved);
+        let _ = termios::tcsetattr(
+            std::io::stdin().as_fd(),
+            SetArg::TCSANOW,
+            &self.saved,
+        );
     }
 }

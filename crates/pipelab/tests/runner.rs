@@ -89,7 +89,8 @@ fn write(path: &Path, text: &str) {
 const STUB: &str = "//! The tiny exercise.\n\n\
 /// Returns the answer.\n\
 pub fn answer() -> u32 {\n    // TODO: return 42.\n    todo!(\"answer\")\n}\n";
-const SOLVED: &str = "//! The tiny exercise, solved.\n\npub fn answer() -> u32 {\n    42\n}\n";
+const SOLVED: &str =
+    "//! The tiny exercise, solved.\n\npub fn answer() -> u32 {\n    42\n}\n";
 const TESTS: &str = "#[test]\nfn the_answer_is_42() {\n    assert_eq!(ex01_alpha::answer(), 42, \"answer() must return 42\");\n}\n\n\
 #[test]\nfn the_crate_builds() {}\n";
 
@@ -239,14 +240,20 @@ fn unknown_lessons_and_bad_arguments_are_one_line_and_status_2() {
             "{args:?}: {line}"
         );
     }
-    let line = assert_one_line_usage_error(&lab.lab(&["run", "1", "nosuch"]), "run 1 nosuch");
+    let line = assert_one_line_usage_error(
+        &lab.lab(&["run", "1", "nosuch"]),
+        "run 1 nosuch",
+    );
     assert!(line.contains("alpha-demo, alpha-server"), "{line}");
     let line = assert_one_line_usage_error(
         &lab.lab(&["grade", "--format", "yaml"]),
         "grade --format yaml",
     );
     assert!(line.contains("yaml"), "{line}");
-    assert_one_line_usage_error(&lab.lab(&["frobnicate"]), "an unknown command");
+    assert_one_line_usage_error(
+        &lab.lab(&["frobnicate"]),
+        "an unknown command",
+    );
 }
 
 #[test]
@@ -384,11 +391,14 @@ fn watch_rechecks_on_save_and_answers_its_keys_in_a_terminal() {
         solved = solved.display(),
         lib = lab.path("exercises/01-alpha/src/lib.rs").display(),
     );
-    let watch = format!("({feeder}) | script -q -e -c '{PIPELAB} --color never watch' /dev/null");
+    let watch = format!(
+        "({feeder}) | script -q -e -c '{PIPELAB} --color never watch' /dev/null"
+    );
     let mut shell = Command::new("sh");
     shell.args(["-c", &watch]);
     lab.environment(&mut shell);
-    let done = run(&mut shell, BUILDS).unwrap_or_else(|error| panic!("watch: {error}"));
+    let done = run(&mut shell, BUILDS)
+        .unwrap_or_else(|error| panic!("watch: {error}"));
     assert!(done.status.success(), "{done:?}");
     let screen = &done.stdout;
     assert!(
@@ -424,7 +434,10 @@ fn completions_and_the_man_page_come_from_the_command_line_definition() {
         "not roff: {}",
         &man.stdout[..200]
     );
-    assert_one_line_usage_error(&lab.lab(&["completions", "tcsh"]), "completions tcsh");
+    assert_one_line_usage_error(
+        &lab.lab(&["completions", "tcsh"]),
+        "completions tcsh",
+    );
 
     // A reader that has gone ends the runner quietly, killed by SIGPIPE as
     // `cat` would be: no panic, no error message.
@@ -446,10 +459,18 @@ fn completions_and_the_man_page_come_from_the_command_line_definition() {
         .expect("pipelab man did not end within 20 s with its reader gone");
     assert_eq!(
         status,
-        nix::sys::wait::WaitStatus::Signaled(pid, nix::sys::signal::Signal::SIGPIPE, false)
+        nix::sys::wait::WaitStatus::Signaled(
+            pid,
+            nix::sys::signal::Signal::SIGPIPE,
+            false
+        )
     );
     let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    std::io::Read::read_to_string(
+        &mut child.stderr.take().unwrap(),
+        &mut stderr,
+    )
+    .unwrap();
     assert_eq!(stderr, "");
 }
 
@@ -517,7 +538,8 @@ fn a_handout_has_no_solutions_builds_without_them_and_says_so() {
 
     // A solution's code that found its way into an exercise is caught.
     fs::write(lab.path("exercises/01-alpha/src/lib.rs"), SOLVED).unwrap();
-    let leaked = lab.lab(&["handout", out.path().join("leaky").to_str().unwrap()]);
+    let leaked =
+        lab.lab(&["handout", out.path().join("leaky").to_str().unwrap()]);
     assert_eq!(leaked.status.code(), Some(1));
     assert!(
         leaked.stderr.contains("solutions/01-alpha/src/lib.rs"),
@@ -540,7 +562,8 @@ fn run_replaces_itself_with_the_lesson_so_its_status_is_the_commands() {
         "killed by SIGABRT: {aborted:?}"
     );
 
-    let server = lab.run_within(BUILDS, &["run", "01", "server", "--", "--port", "7"]);
+    let server =
+        lab.run_within(BUILDS, &["run", "01", "server", "--", "--port", "7"]);
     assert!(server.status.success(), "{server:?}");
     assert_eq!(server.stdout, "server got [\"--port\", \"7\"]\n");
 }
@@ -699,7 +722,9 @@ fn grade_scores_per_test_kills_a_hung_exercise_and_writes_junit() {
     let xml = fs::read_to_string(&report).unwrap();
     assert!(xml.starts_with("<?xml"), "{xml}");
     assert!(
-        xml.contains("<testsuite name=\"ex01-alpha\" tests=\"2\" failures=\"2\">"),
+        xml.contains(
+            "<testsuite name=\"ex01-alpha\" tests=\"2\" failures=\"2\">"
+        ),
         "{xml}"
     );
     assert!(xml.contains("value=\"timed-out\""), "{xml}");
@@ -744,7 +769,10 @@ fn verify_holds_for_a_sound_course_and_catches_a_stale_pristine_copy() {
     let updated = lab.lab(&["pristine", "--update", "1"]);
     assert!(updated.status.success());
     assert_eq!(
-        fs::read_to_string(lab.path("crates/pipelab/pristine/01-alpha/src/lib.rs")).unwrap(),
+        fs::read_to_string(
+            lab.path("crates/pipelab/pristine/01-alpha/src/lib.rs")
+        )
+        .unwrap(),
         STUB
     );
 }
@@ -759,7 +787,8 @@ fn the_real_exercise_01_scores_0_as_shipped_and_full_marks_solved() {
     let maker = Lab {
         root: course.canonicalize().unwrap(),
         state: tempfile::tempdir().unwrap(),
-        target: PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("nested-target"),
+        target: PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join("nested-target"),
         _dir: None,
     };
     let made = maker.lab(&["handout", handout.to_str().unwrap()]);
@@ -787,8 +816,10 @@ fn the_real_exercise_01_scores_0_as_shipped_and_full_marks_solved() {
 
     let solution = maker.root.join("solutions/01-pipe-fork/src/lib.rs");
     if solution.is_file() {
-        fs::copy(&solution, handout.join("exercises/01-pipe-fork/src/lib.rs")).unwrap();
-        let solved = student.run_within(limit, &["grade", "1", "--format", "json"]);
+        fs::copy(&solution, handout.join("exercises/01-pipe-fork/src/lib.rs"))
+            .unwrap();
+        let solved =
+            student.run_within(limit, &["grade", "1", "--format", "json"]);
         assert!(solved.status.success(), "{}", solved.stdout);
         assert_eq!(grade_json(&solved), (max, max, "passed".to_string()));
     }

@@ -13,7 +13,9 @@ use labkit::exercise::open_fds;
 
 fn main() -> ExitCode {
     let Some(scenario) = std::env::args().nth(1) else {
-        eprintln!("usage: ex01-pipe-fork SCENARIO (one, three, none, exit-code, large)");
+        eprintln!(
+            "usage: ex01-pipe-fork SCENARIO (one, three, none, exit-code, large)"
+        );
         return ExitCode::from(2);
     };
     let big = vec![b'x'; 100_000];

@@ -20,7 +20,9 @@ const RUNNER: &str = env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME")));
 /// Runs one scenario, as ourselves or as uid 65534, and returns its
 /// `key: value` report.
 fn scenario(args: &[&str], as_nobody: bool) -> Report {
-    let copy = as_nobody.then(|| NobodyCopy::new(RUNNER).expect("a copy of the runner for nobody"));
+    let copy = as_nobody.then(|| {
+        NobodyCopy::new(RUNNER).expect("a copy of the runner for nobody")
+    });
     let mut command = match &copy {
         Some(copy) => copy.command(),
         None => Command::new(RUNNER),
@@ -42,12 +44,14 @@ fn fresh_pipe() -> (OwnedFd, OwnedFd) {
 
 /// What the kernel says a fresh pipe holds, on this machine.
 fn fresh_pipe_size() -> usize {
-    fcntl(&fresh_pipe().1, FcntlArg::F_GETPIPE_SZ).expect("F_GETPIPE_SZ") as usize
+    fcntl(&fresh_pipe().1, FcntlArg::F_GETPIPE_SZ).expect("F_GETPIPE_SZ")
+        as usize
 }
 
 /// What the kernel grants the test itself for a request of `bytes`.
 fn granted_here(bytes: i32) -> usize {
-    fcntl(&fresh_pipe().1, FcntlArg::F_SETPIPE_SZ(bytes)).expect("F_SETPIPE_SZ") as usize
+    fcntl(&fresh_pipe().1, FcntlArg::F_SETPIPE_SZ(bytes)).expect("F_SETPIPE_SZ")
+        as usize
 }
 
 #[test]
@@ -133,7 +137,8 @@ fn above_pipe_max_size_the_kernel_says_eperm_unless_privileged() {
         .trim()
         .parse()
         .expect("a number");
-    let status = std::fs::read_to_string("/proc/self/status").expect("read status");
+    let status =
+        std::fs::read_to_string("/proc/self/status").expect("read status");
     let cap_sys_resource = status
         .lines()
         .find_map(|line| line.strip_prefix("CapEff:"))
@@ -149,7 +154,10 @@ fn above_pipe_max_size_the_kernel_says_eperm_unless_privileged() {
     for as_nobody in identities {
         let report = scenario(&["resize", &asked], as_nobody);
         if cap_sys_resource && !as_nobody {
-            assert_eq!(report.number("granted"), (ceiling + 1).next_power_of_two());
+            assert_eq!(
+                report.number("granted"),
+                (ceiling + 1).next_power_of_two()
+            );
         } else {
             assert_eq!(
                 report["granted"], "error EPERM",

@@ -44,7 +44,10 @@ pub struct Received {
 ///   holds (64 KiB).
 /// - A read interrupted by a signal (`ErrorKind::Interrupted`) is tried
 ///   again; any other error is returned.
-pub fn read_messages(source: &mut impl Read, framing: Framing) -> io::Result<Received> {
+pub fn read_messages(
+    source: &mut impl Read,
+    framing: Framing,
+) -> io::Result<Received> {
     // TODO: read into a buffer of your own until read() returns 0, and after
     // each read take every whole frame off the front of that buffer.
     let _ = (source, framing);

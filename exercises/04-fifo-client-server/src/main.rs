@@ -33,7 +33,9 @@ fn scenario(name: &str) -> Option<(Framing, &'static str)> {
             r"printf '\000\000'; sleep 0.1; printf '\000\005hel'; sleep 0.1; printf 'lo\000\000\000\000\000\000\000\003abc'",
         ),
         "partial-line" => (Framing::Line, r"printf 'one\ntw'"),
-        "partial-length" => (Framing::LengthPrefixed, r"printf '\000\000\000\011hello'"),
+        "partial-length" => {
+            (Framing::LengthPrefixed, r"printf '\000\000\000\011hello'")
+        }
         "silent" => (Framing::Line, ":"),
         // About 130 000 bytes: twice what a FIFO holds.
         "large" => (
@@ -62,7 +64,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(framing: Framing, script: &str) -> Result<ExitCode, Box<dyn std::error::Error>> {
+fn run(
+    framing: Framing,
+    script: &str,
+) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let fifo = Fifo::create_private("fifo")?;
     // The shell's `> FIFO` waits in open() until we open the read end.
     let writer = Command::new("sh")
@@ -70,7 +75,8 @@ fn run(framing: Framing, script: &str) -> Result<ExitCode, Box<dyn std::error::E
         .arg(fifo.path())
         .stdin(Stdio::null())
         .spawn()?;
-    let reader = open_within(fifo.path(), Access::Read, Duration::from_secs(10))?;
+    let reader =
+        open_within(fifo.path(), Access::Read, Duration::from_secs(10))?;
     let received = read_messages(&mut File::from(reader), framing);
     let writer_pid = Pid::from_raw(i32::try_from(writer.id())?);
     if wait_for_child(writer_pid, Duration::from_secs(10))?.is_none() {

@@ -146,7 +146,8 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     };
     // ANCHOR_END: close-write-end
 
-    let patience = Duration::from_secs_f64(args.patience.unwrap_or(3.0 + args.pause));
+    let patience =
+        Duration::from_secs_f64(args.patience.unwrap_or(3.0 + args.pause));
     let reached_eof = parent_reads(&read_end, patience)?;
 
     if !reached_eof {
@@ -161,7 +162,9 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             Parent,
             format!("reaped child {child}: {}", status::explain(&ended)),
         ),
-        None => return Err(format!("child {child} did not exit within 10 s").into()),
+        None => {
+            return Err(format!("child {child} did not exit within 10 s").into());
+        }
     }
     // ANCHOR_END: reap
     Ok(ExitCode::SUCCESS)
@@ -270,7 +273,10 @@ fn parent_reads(read_end: &OwnedFd, patience: Duration) -> nix::Result<bool> {
 // ANCHOR_END: read-loop
 
 /// Tells the reader what went wrong with `--keep-write-end`, and cleans up.
-fn explain_the_hang(child: Pid, parent_kept_write_end: bool) -> nix::Result<()> {
+fn explain_the_hang(
+    child: Pid,
+    parent_kept_write_end: bool,
+) -> nix::Result<()> {
     if let Some(ended) = wait_for_child(child, Duration::from_secs(10))? {
         say(
             Parent,

@@ -44,7 +44,9 @@ fn the_parent_reads_every_message_in_order_then_end_of_file() {
     let kernel = said(&done, "kernel");
     let end = kernel
         .iter()
-        .position(|line| *line == "read() returned 0: end of file, every write end is closed")
+        .position(|line| {
+            *line == "read() returned 0: end of file, every write end is closed"
+        })
         .unwrap_or_else(|| panic!("no end of file reported:\n{}", done.stdout));
     assert_eq!(
         end,
@@ -60,7 +62,9 @@ fn the_child_is_reaped_and_its_status_explained() {
     let reaped = parent
         .iter()
         .find(|line| line.starts_with("reaped child"))
-        .unwrap_or_else(|| panic!("the parent never reaped its child:\n{}", done.stdout));
+        .unwrap_or_else(|| {
+            panic!("the parent never reaped its child:\n{}", done.stdout)
+        });
     assert!(reaped.ends_with(": exited with code 0"), "{reaped}");
 }
 
@@ -101,9 +105,9 @@ fn a_forgotten_write_end_means_no_end_of_file_ever() {
         "end of file must not come while the parent holds a write end:\n{}",
         done.stdout
     );
-    assert!(
-        kernel.contains(&"no data and no end of file for 1.0 s: read() would still be blocked")
-    );
+    assert!(kernel.contains(
+        &"no data and no end of file for 1.0 s: read() would still be blocked"
+    ));
     // Both messages still arrive: the pipe works, only the ending is lost.
     assert_eq!(
         said(&done, "parent")
@@ -113,7 +117,9 @@ fn a_forgotten_write_end_means_no_end_of_file_ever() {
         2
     );
     assert!(
-        said(&done, "parent").contains(&"yet the child has already ended: it exited with code 0")
+        said(&done, "parent").contains(
+            &"yet the child has already ended: it exited with code 0"
+        )
     );
     // The explanation names the fix.
     assert!(
@@ -124,7 +130,8 @@ fn a_forgotten_write_end_means_no_end_of_file_ever() {
 
 #[test]
 fn a_silent_writer_blocks_the_read_until_data_comes() {
-    let done = pipe_fork(&["--pause", "1.5", "--count", "2", "--interval-ms", "10"]);
+    let done =
+        pipe_fork(&["--pause", "1.5", "--count", "2", "--interval-ms", "10"]);
     assert!(done.status.success(), "{}", done.stderr);
     let blocked: Vec<f64> = said(&done, "kernel")
         .iter()
@@ -142,7 +149,9 @@ fn a_silent_writer_blocks_the_read_until_data_comes() {
         "the read returned before the child spoke again: {blocked:?}"
     );
     // ... and then the read resumed: the second message arrived.
-    assert!(said(&done, "parent").contains(&"read 15 bytes: \"message 2 of 2\\n\""));
+    assert!(
+        said(&done, "parent").contains(&"read 15 bytes: \"message 2 of 2\\n\"")
+    );
 }
 
 #[test]
@@ -160,7 +169,8 @@ fn trace_shows_the_system_calls_and_their_results() {
     assert!(
         parent
             .iter()
-            .any(|line| line.trim_start().starts_with("read(") && line.ends_with(") = 0")),
+            .any(|line| line.trim_start().starts_with("read(")
+                && line.ends_with(") = 0")),
         "the final read returning 0 is traced:\n{}",
         done.stdout
     );
@@ -174,13 +184,15 @@ fn colour_only_when_asked_for() {
         !piped.stdout.contains(escape),
         "escape codes in piped output"
     );
-    let forced = pipe_fork(&["--count", "1", "--interval-ms", "0", "--color", "always"]);
+    let forced =
+        pipe_fork(&["--count", "1", "--interval-ms", "0", "--color", "always"]);
     assert!(forced.stdout.contains(escape), "--color always must colour");
     let mut no_color = Command::new(PIPE_FORK);
     no_color
         .args(["--count", "1", "--interval-ms", "0"])
         .env("NO_COLOR", "1");
-    let done = run(&mut no_color, Duration::from_secs(30)).expect("pipe-fork finishes");
+    let done = run(&mut no_color, Duration::from_secs(30))
+        .expect("pipe-fork finishes");
     assert!(!done.stdout.contains(escape));
 }
 

@@ -94,7 +94,11 @@ pub fn show(page: usize) -> Outcome<()> {
                 status::explain(&ended)
             ),
         ),
-        None => return Err(format!("reader child {reader} still running after 10 s")),
+        None => {
+            return Err(format!(
+                "reader child {reader} still running after 10 s"
+            ));
+        }
     }
     written?;
     say(
@@ -112,7 +116,11 @@ pub fn show(page: usize) -> Outcome<()> {
 /// Writes `total` bytes, 1 per `write`, into a blocking write end. A call
 /// cannot report that it is blocked while it is; it is timed instead, and
 /// one that took long was waiting for the reader to make room.
-fn write_byte_by_byte(write_end: &OwnedFd, total: usize, start: Instant) -> Outcome<()> {
+fn write_byte_by_byte(
+    write_end: &OwnedFd,
+    total: usize,
+    start: Instant,
+) -> Outcome<()> {
     say(Parent, format!("{} writing", stamp(start)));
     for written in 0..total {
         let before = Instant::now();
@@ -170,7 +178,9 @@ fn reader_drains(read_end: &OwnedFd, page: usize, start: Instant) -> i32 {
     }
     say(
         Kernel,
-        format!("read() returned 0, end of file: the reader got {got} bytes in all"),
+        format!(
+            "read() returned 0, end of file: the reader got {got} bytes in all"
+        ),
     );
     0
 }

@@ -43,7 +43,8 @@ use labkit::say;
 
 use crate::bar::PageBar;
 use crate::pipe::{
-    Outcome, capacity, fd_number, fill, new_pipe, page_size, restore_flags, set_nonblocking,
+    Outcome, capacity, fd_number, fill, new_pipe, page_size, restore_flags,
+    set_nonblocking,
 };
 
 /// Fills a pipe that nobody reads to find out how much it holds, and checks
@@ -88,7 +89,9 @@ fn pipe_size(text: &str) -> Result<i32, String> {
         return Err("expected a number of bytes, such as 1000000".to_string());
     }
     match text.parse::<i32>() {
-        Ok(0) => Err("a pipe cannot hold 0 bytes: ask for at least 1".to_string()),
+        Ok(0) => {
+            Err("a pipe cannot hold 0 bytes: ask for at least 1".to_string())
+        }
         Ok(bytes) => Ok(bytes),
         Err(_) => Err(format!(
             "fcntl(F_SETPIPE_SZ) takes at most {} bytes",
@@ -101,7 +104,9 @@ fn main() -> ExitCode {
     let args: Args = labkit::cli::parse();
     args.common.apply();
     if args.size.is_some() && args.show != View::Probe {
-        eprintln!("pipe-capacity: error: --size belongs to the probe view: leave out --show");
+        eprintln!(
+            "pipe-capacity: error: --size belongs to the probe view: leave out --show"
+        );
         return ExitCode::from(2);
     }
     match run(&args) {
@@ -171,7 +176,9 @@ fn probe_view(args: &Args, page: usize) -> Outcome<ExitCode> {
         agreed = false;
         say(
             Note,
-            format!("F_SETPIPE_SZ granted {granted}, yet the probe found {probed}"),
+            format!(
+                "F_SETPIPE_SZ granted {granted}, yet the probe found {probed}"
+            ),
         );
     }
     // Done with the resized pipe too: closing both ends frees its pages.
@@ -183,7 +190,11 @@ fn probe_view(args: &Args, page: usize) -> Outcome<ExitCode> {
 // ANCHOR: probe
 /// Counts the bytes the pipe takes before it is full: 1 byte per write on a
 /// non-blocking write end, until EAGAIN. Leaves the flags as they were.
-fn probe(write_end: BorrowedFd<'_>, page: usize, step_delay: Duration) -> Outcome<usize> {
+fn probe(
+    write_end: BorrowedFd<'_>,
+    page: usize,
+    step_delay: Duration,
+) -> Outcome<usize> {
     let original_flags = set_nonblocking(write_end)?;
     say(
         Parent,
@@ -222,7 +233,10 @@ fn probe(write_end: BorrowedFd<'_>, page: usize, step_delay: Duration) -> Outcom
 
 // ANCHOR: compare
 /// Asks the kernel for the same figure, and says whether the two agree.
-fn agrees_with_kernel(write_end: BorrowedFd<'_>, probed: usize) -> Outcome<bool> {
+fn agrees_with_kernel(
+    write_end: BorrowedFd<'_>,
+    probed: usize,
+) -> Outcome<bool> {
     let reported = capacity(write_end)?;
     say(Kernel, format!("fcntl(F_GETPIPE_SZ) = {reported}"));
     if reported == probed {
@@ -230,7 +244,9 @@ fn agrees_with_kernel(write_end: BorrowedFd<'_>, probed: usize) -> Outcome<bool>
     } else {
         say(
             Note,
-            format!("the probe found {probed} bytes, the kernel reports {reported}"),
+            format!(
+                "the probe found {probed} bytes, the kernel reports {reported}"
+            ),
         );
     }
     Ok(reported == probed)

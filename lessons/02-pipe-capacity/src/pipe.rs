@@ -138,7 +138,8 @@ pub fn fill(
         let written = write(write_end, &data);
         // Thousands of writes look alike: trace the first one and the last.
         if filled.writes == 0 || written.is_err() {
-            let call = format!("write({}, \"x...\", {chunk})", fd_number(write_end));
+            let call =
+                format!("write({}, \"x...\", {chunk})", fd_number(write_end));
             trace(Parent, &call, &written);
         }
         match written {

@@ -13,7 +13,9 @@ use labkit::{say, trace};
 use nix::errno::Errno;
 use nix::unistd::write;
 
-use crate::pipe::{Outcome, capacity, checked, fd_number, new_pipe, set_nonblocking};
+use crate::pipe::{
+    Outcome, capacity, checked, fd_number, new_pipe, set_nonblocking,
+};
 
 /// What POSIX calls PIPE_BUF: the largest write a pipe keeps whole.
 const PIPE_BUF: usize = libc::PIPE_BUF;
@@ -78,10 +80,14 @@ fn try_write(write_end: BorrowedFd<'_>, length: usize) -> Outcome<()> {
             Kernel,
             format!("{what}: -1 EAGAIN, nothing written (all or nothing)"),
         ),
-        Ok(taken) if taken == length => say(Kernel, format!("{what}: {taken} written, all of it")),
+        Ok(taken) if taken == length => {
+            say(Kernel, format!("{what}: {taken} written, all of it"))
+        }
         Ok(taken) => say(
             Kernel,
-            format!("{what}: {taken} written, the rest refused (a partial write)"),
+            format!(
+                "{what}: {taken} written, the rest refused (a partial write)"
+            ),
         ),
         Err(errno) => return Err(format!("write: {errno}")),
     }

@@ -78,7 +78,11 @@ fn rounded_request(bytes: usize, page: usize) -> usize {
 // ANCHOR: resize
 /// Asks for a pipe of `requested` bytes and explains the kernel's answer.
 /// Returns the size granted; a refusal comes back as one line for stderr.
-pub fn resize(write_end: BorrowedFd<'_>, requested: i32, page: usize) -> Outcome<usize> {
+pub fn resize(
+    write_end: BorrowedFd<'_>,
+    requested: i32,
+    page: usize,
+) -> Outcome<usize> {
     let ceiling: usize = std::fs::read_to_string(PIPE_MAX_SIZE)
         .map_err(|error| format!("reading {PIPE_MAX_SIZE}: {error}"))?
         .trim()
@@ -95,7 +99,9 @@ pub fn resize(write_end: BorrowedFd<'_>, requested: i32, page: usize) -> Outcome
 
     say(
         Parent,
-        format!("asking for {requested} bytes: fcntl(F_SETPIPE_SZ, {requested})"),
+        format!(
+            "asking for {requested} bytes: fcntl(F_SETPIPE_SZ, {requested})"
+        ),
     );
     let rounded = rounded_request(requested as usize, page);
     match set_capacity(write_end, requested) {
@@ -119,7 +125,9 @@ pub fn resize(write_end: BorrowedFd<'_>, requested: i32, page: usize) -> Outcome
         Err(Errno::EPERM) => {
             say(
                 Kernel,
-                format!("fcntl(F_SETPIPE_SZ, {requested}) = -1 EPERM (Operation not permitted)"),
+                format!(
+                    "fcntl(F_SETPIPE_SZ, {requested}) = -1 EPERM (Operation not permitted)"
+                ),
             );
             if rounded > ceiling {
                 say(

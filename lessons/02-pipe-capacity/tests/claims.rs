@@ -21,8 +21,9 @@ const LIMIT: Duration = Duration::from_secs(20);
 
 /// Runs the lesson with `args`, as ourselves or as uid 65534.
 fn lesson(args: &[&str], as_nobody: bool) -> Finished {
-    let copy =
-        as_nobody.then(|| NobodyCopy::new(PROGRAM).expect("a copy of pipe-capacity for nobody"));
+    let copy = as_nobody.then(|| {
+        NobodyCopy::new(PROGRAM).expect("a copy of pipe-capacity for nobody")
+    });
     let mut command = match &copy {
         Some(copy) => copy.command(),
         None => Command::new(PROGRAM),
@@ -73,7 +74,8 @@ fn fresh_pipe() -> (OwnedFd, OwnedFd) {
 
 /// What the kernel says a fresh pipe holds, on this machine.
 fn fresh_pipe_size() -> usize {
-    fcntl(&fresh_pipe().1, FcntlArg::F_GETPIPE_SZ).expect("F_GETPIPE_SZ") as usize
+    fcntl(&fresh_pipe().1, FcntlArg::F_GETPIPE_SZ).expect("F_GETPIPE_SZ")
+        as usize
 }
 
 fn page_size() -> usize {
@@ -93,7 +95,8 @@ fn pipe_max_size() -> usize {
 /// Whether this test process holds CAP_SYS_RESOURCE (bit 24 of CapEff):
 /// the binary, run as we are, holds the same.
 fn has_cap_sys_resource() -> bool {
-    let status = std::fs::read_to_string("/proc/self/status").expect("read status");
+    let status =
+        std::fs::read_to_string("/proc/self/status").expect("read status");
     let mask = status
         .lines()
         .find_map(|line| line.strip_prefix("CapEff:"))
@@ -107,7 +110,8 @@ fn numbers_after(text: &str, marker: &str) -> Vec<usize> {
     text.lines()
         .filter_map(|line| {
             let rest = line[line.find(marker)? + marker.len()..].trim_start();
-            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            let digits: String =
+                rest.chars().take_while(char::is_ascii_digit).collect();
             digits.parse().ok()
         })
         .collect()
@@ -117,7 +121,9 @@ fn numbers_after(text: &str, marker: &str) -> Vec<usize> {
 fn the_number_after(text: &str, marker: &str) -> usize {
     match numbers_after(text, marker)[..] {
         [number] => number,
-        ref found => panic!("expected one number after {marker:?}, found {found:?} in:\n{text}"),
+        ref found => panic!(
+            "expected one number after {marker:?}, found {found:?} in:\n{text}"
+        ),
     }
 }
 
@@ -164,7 +170,8 @@ fn the_progress_bar_shows_one_mark_per_page() {
 fn a_request_of_1000000_bytes_is_granted_1048576() {
     // The kernel's rounding, seen by the test itself on a pipe of its own.
     let granted_here = fcntl(&fresh_pipe().1, FcntlArg::F_SETPIPE_SZ(1_000_000))
-        .expect("F_SETPIPE_SZ(1000000) within pipe-max-size") as usize;
+        .expect("F_SETPIPE_SZ(1000000) within pipe-max-size")
+        as usize;
     assert_eq!(granted_here, 1_048_576, "a power-of-two number of pages");
     for as_nobody in identities() {
         let out = lesson_ok(&["--size", "1000000"], as_nobody);
@@ -199,11 +206,14 @@ fn above_pipe_max_size_only_cap_sys_resource_may_go() {
         let privileged = !as_nobody && has_cap_sys_resource();
         let done = lesson(&["--size", &request], as_nobody);
         let out = &done.stdout;
-        let expected_case = match (as_nobody || !geteuid().is_root(), privileged) {
-            (_, true) => "and hold CAP_SYS_RESOURCE",
-            (false, false) => "you are root (euid 0) but without CAP_SYS_RESOURCE",
-            (true, false) => "you are not root",
-        };
+        let expected_case =
+            match (as_nobody || !geteuid().is_root(), privileged) {
+                (_, true) => "and hold CAP_SYS_RESOURCE",
+                (false, false) => {
+                    "you are root (euid 0) but without CAP_SYS_RESOURCE"
+                }
+                (true, false) => "you are not root",
+            };
         assert!(
             out.contains(expected_case),
             "as nobody: {as_nobody}: expected {expected_case:?} in:\n{out}"
@@ -307,8 +317,11 @@ fn a_blocking_writer_stops_exactly_when_the_pipe_is_full() {
 fn fill_here(chunk: usize) -> usize {
     // The read end stays open: with no reader, write() would fail with EPIPE.
     let (_reader, writer) = fresh_pipe();
-    let flags = OFlag::from_bits_retain(fcntl(&writer, FcntlArg::F_GETFL).expect("F_GETFL"));
-    fcntl(&writer, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK)).expect("F_SETFL");
+    let flags = OFlag::from_bits_retain(
+        fcntl(&writer, FcntlArg::F_GETFL).expect("F_GETFL"),
+    );
+    fcntl(&writer, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))
+        .expect("F_SETFL");
     let data = vec![b'x'; chunk];
     let mut taken = 0;
     loop {
@@ -325,7 +338,9 @@ fn how_much_fits_depends_on_the_write_size() {
     let size = fresh_pipe_size();
     let pages = size / page_size();
     let out = lesson_ok(&["--show", "write-sizes"], false);
-    let went_in = |chunk: usize| the_number_after(&out, &format!(" {chunk}-byte writes: "));
+    let went_in = |chunk: usize| {
+        the_number_after(&out, &format!(" {chunk}-byte writes: "))
+    };
     // 1 byte, a page and a whole pipe per write: every byte is used.
     assert_eq!(went_in(1), size, "{out}");
     assert_eq!(went_in(4096), size, "{out}");
@@ -344,7 +359,9 @@ fn a_pipe_buf_write_goes_in_whole_or_not_at_all() {
     let fills = numbers_after(&out, "-byte pipe with ");
     assert_eq!(fills, [size - 4095, size - 4095], "{out}");
     assert!(
-        out.contains("4096-byte write into 4095 free bytes: -1 EAGAIN, nothing written"),
+        out.contains(
+            "4096-byte write into 4095 free bytes: -1 EAGAIN, nothing written"
+        ),
         "{out}"
     );
     assert_eq!(
@@ -352,7 +369,8 @@ fn a_pipe_buf_write_goes_in_whole_or_not_at_all() {
         4095,
         "{out}"
     );
-    let split = the_number_after(&out, "4097-byte write into 4095 free bytes: ");
+    let split =
+        the_number_after(&out, "4097-byte write into 4095 free bytes: ");
     assert!(
         (1..4097).contains(&split),
         "a write above PIPE_BUF goes in partly: {split}\n{out}"

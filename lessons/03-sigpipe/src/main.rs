@@ -144,7 +144,9 @@ fn demo() -> Result<ExitCode, Box<dyn Error>> {
 // ANCHOR: parent
 /// Makes a pipe and forks a child that writes into it once the parent has
 /// closed the last read end. Returns the child's pid and its status word.
-fn writer_meets_closed_pipe(disposition: Disposition) -> Result<(Pid, i32), Box<dyn Error>> {
+fn writer_meets_closed_pipe(
+    disposition: Disposition,
+) -> Result<(Pid, i32), Box<dyn Error>> {
     let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC)?;
     trace(
         Parent,
@@ -171,14 +173,17 @@ fn writer_meets_closed_pipe(disposition: Disposition) -> Result<(Pid, i32), Box<
     drop(write_end);
     say(
         Parent,
-        format!("forked child {child}; closing my read end, the last one: nobody can read now"),
+        format!(
+            "forked child {child}; closing my read end, the last one: nobody can read now"
+        ),
     );
     // The child closed its copy first thing, so this is the last read end:
     // from here on the pipe has no reader, and never will again.
     drop(read_end);
 
-    let raw = wait_for_raw_status(child, PATIENCE)?
-        .ok_or_else(|| format!("child {child} was still running after {PATIENCE:?}"))?;
+    let raw = wait_for_raw_status(child, PATIENCE)?.ok_or_else(|| {
+        format!("child {child} was still running after {PATIENCE:?}")
+    })?;
     trace(
         Parent,
         &format!("waitpid({child}, [{raw:#06x}], WNOHANG)"),
@@ -191,7 +196,11 @@ fn writer_meets_closed_pipe(disposition: Disposition) -> Result<(Pid, i32), Box<
 // ANCHOR: child
 /// The child's whole life: wait until no reader is left, set SIGPIPE as
 /// `disposition` says, write, and (if still alive) report what `write` said.
-fn child_writes(read_end: OwnedFd, write_end: OwnedFd, disposition: Disposition) -> ! {
+fn child_writes(
+    read_end: OwnedFd,
+    write_end: OwnedFd,
+    disposition: Disposition,
+) -> ! {
     // The child only writes. Its copy of the read end must go too: while
     // any read end is open, in any process, the pipe has a reader.
     drop(read_end);

@@ -50,7 +50,8 @@ fn part<'a>(narration: &'a str, heading: &str) -> Vec<&'a str> {
         .unwrap_or_else(|| panic!("no part {heading:?} in:\n{narration}"));
     std::iter::once(first)
         .chain(lines.take_while(|line| {
-            !(line.starts_with("  note | ") && line[9..].starts_with(|c: char| c.is_ascii_digit()))
+            !(line.starts_with("  note | ")
+                && line[9..].starts_with(|c: char| c.is_ascii_digit()))
         }))
         .collect()
 }
@@ -91,7 +92,9 @@ fn a_child_killed_by_sigpipe_never_returns_from_write() {
     let writing = part1
         .iter()
         .position(|line| line.starts_with(" child | writing"))
-        .unwrap_or_else(|| panic!("the child never wrote:\n{}", part1.join("\n")));
+        .unwrap_or_else(|| {
+            panic!("the child never wrote:\n{}", part1.join("\n"))
+        });
     let after: Vec<&&str> = part1[writing + 1..]
         .iter()
         .filter(|line| line.starts_with(" child |"))
@@ -242,7 +245,8 @@ fn bad_input_gets_one_line_and_status_2() {
         &["--mode", "loud"][..],
         &["--mode", "graceful", "--lines", "0"],
     ] {
-        let done = bounded(Command::new(SIGPIPE).args(args), "sigpipe with bad input");
+        let done =
+            bounded(Command::new(SIGPIPE).args(args), "sigpipe with bad input");
         assert_eq!(done.status.code(), Some(2), "{args:?}");
         assert_eq!(done.stderr.lines().count(), 1, "{args:?}: {}", done.stderr);
         assert!(

@@ -63,7 +63,9 @@ impl FramingArgs {
     /// client can send it with a single `write`.
     pub fn encode(&self, message: &[u8]) -> Result<Vec<u8>, FramingError> {
         match self.framing {
-            Framing::Line if message.contains(&b'\n') => Err(FramingError::NewlineInLine),
+            Framing::Line if message.contains(&b'\n') => {
+                Err(FramingError::NewlineInLine)
+            }
             Framing::Line => Ok([message, b"\n"].concat()),
             Framing::Fixed => {
                 let size = usize::from(self.size);
@@ -78,9 +80,11 @@ impl FramingArgs {
                 Ok(frame)
             }
             Framing::Length => {
-                let len = u32::try_from(message.len()).map_err(|_| FramingError::TooLong {
-                    len: message.len(),
-                    size: u32::MAX as usize,
+                let len = u32::try_from(message.len()).map_err(|_| {
+                    FramingError::TooLong {
+                        len: message.len(),
+                        size: u32::MAX as usize,
+                    }
                 })?;
                 Ok([&len.to_be_bytes()[..], message].concat())
             }
@@ -104,7 +108,10 @@ impl fmt::Display for FramingError {
                 "a message may not hold a newline with --framing line (the newline ends it)"
             ),
             FramingError::TooLong { len, size } => {
-                write!(f, "a message of {len} bytes does not fit a frame of {size}")
+                write!(
+                    f,
+                    "a message of {len} bytes does not fit a frame of {size}"
+                )
             }
         }
     }
@@ -203,7 +210,8 @@ mod tests {
                 .collect();
             // One byte per read: the worst split a reader can see.
             let mut decoder = args.decoder();
-            let got: Vec<Vec<u8>> = stream.chunks(1).flat_map(|b| decoder.push(b)).collect();
+            let got: Vec<Vec<u8>> =
+                stream.chunks(1).flat_map(|b| decoder.push(b)).collect();
             assert_eq!(got, [&b"ping"[..], b"end", b""], "{framing:?}");
             assert!(decoder.partial().is_empty());
         }

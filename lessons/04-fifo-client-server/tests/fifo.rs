@@ -175,7 +175,10 @@ fn the_printed_command_delivers_100_pings_and_then_everything_is_gone() {
     // A space in the path: the printed command must quote it.
     let temp_dir = tmp.path().join("a b");
     std::fs::create_dir(&temp_dir).unwrap();
-    let mut server = Running::start("fifo-server", Command::new(SERVER).env("TMPDIR", &temp_dir));
+    let mut server = Running::start(
+        "fifo-server",
+        Command::new(SERVER).env("TMPDIR", &temp_dir),
+    );
     let command = server.wait_for("cargo lab run 4 client -- ");
     let printed = command.split_once(" -- ").unwrap().1;
     // Run exactly what was printed, through a shell, with our client binary
@@ -236,7 +239,8 @@ fn echo_from_a_shell_is_a_client_and_the_server_reopens_after_eof() {
     // echo has closed its write end, the only one: end of file, and reopen.
     server.wait_for("every writer has closed the FIFO");
     server.wait_for("open(O_RDONLY|O_NONBLOCK) again");
-    let echoed = bounded("echo end", &mut shell(r#"echo end > "$1""#, &[&fifo]));
+    let echoed =
+        bounded("echo end", &mut shell(r#"echo end > "$1""#, &[&fifo]));
     assert!(echoed.status.success(), "{}", echoed.stderr);
     let (status, out, _) = server.finish();
     assert!(status.success(), "{out}");
@@ -340,7 +344,8 @@ fn every_framing_gets_messages_through_whole() {
 
 #[test]
 fn the_demo_shows_who_waits_in_open() {
-    let done = bounded("fifo-demo", Command::new(DEMO).args(["--color", "never"]));
+    let done =
+        bounded("fifo-demo", Command::new(DEMO).args(["--color", "never"]));
     assert!(done.status.success(), "{}{}", done.stdout, done.stderr);
     let out = &done.stdout;
     for claim in [
@@ -419,7 +424,8 @@ fn a_symlink_at_the_path_is_refused_and_left_as_it_was() {
 fn a_missing_directory_is_one_line_and_nothing_is_left() {
     let tmp = tempfile::tempdir().unwrap();
     let fifo = tmp.path().join("no-such-dir").join("fifo");
-    let done = bounded("fifo-server", Command::new(SERVER).arg("--path").arg(&fifo));
+    let done =
+        bounded("fifo-server", Command::new(SERVER).arg("--path").arg(&fifo));
     assert_eq!(done.status.code(), Some(1));
     assert_one_line(&done.stderr, "does not exist");
     let done = bounded("fifo-client", &mut client(&fifo, &[]));
@@ -432,7 +438,8 @@ fn a_missing_directory_is_one_line_and_nothing_is_left() {
 fn read_only_dir() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let mode = if geteuid().is_root() { 0o755 } else { 0o555 };
-    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))
+        .unwrap();
     tmp
 }
 
@@ -457,18 +464,27 @@ fn permission_denied_is_one_line_and_nothing_is_left() {
     assert_one_line(&done.stderr, "permission denied");
     assert!(entries(tmp.path()).is_empty());
     // Let the TempDir remove itself.
-    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::set_permissions(
+        tmp.path(),
+        std::fs::Permissions::from_mode(0o700),
+    )
+    .unwrap();
 }
 
 #[test]
 fn a_fifo_owned_by_another_user_is_refused() {
     // A directory everyone may enter: the unprivileged run must reach the FIFO.
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(
+        tmp.path(),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
     let fifo = tmp.path().join("fifo");
     make_fifo(&fifo);
     // Anyone may read and write it: only the owner check can refuse it.
-    std::fs::set_permissions(&fifo, std::fs::Permissions::from_mode(0o666)).unwrap();
+    std::fs::set_permissions(&fifo, std::fs::Permissions::from_mode(0o666))
+        .unwrap();
     let (mut command, _copy) = unprivileged(CLIENT);
     let done = bounded(
         "fifo-client",
@@ -569,7 +585,8 @@ fn bad_input_is_one_line_and_status_2() {
     );
     assert_eq!(done.status.code(), Some(2));
     assert_one_line(&done.stderr, "invalid value 'many' for '--count");
-    let done = bounded("fifo-server", Command::new(SERVER).args(["--clients", "0"]));
+    let done =
+        bounded("fifo-server", Command::new(SERVER).args(["--clients", "0"]));
     assert_eq!(done.status.code(), Some(2));
     assert_one_line(&done.stderr, "--clients");
 }

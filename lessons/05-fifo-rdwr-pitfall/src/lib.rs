@@ -43,9 +43,12 @@ impl Lines {
     pub fn next_within(&mut self, limit: Duration) -> nix::Result<Line> {
         let mut buffer = [0u8; 4096];
         loop {
-            if let Some(newline) = self.pending.iter().position(|&byte| byte == b'\n') {
+            if let Some(newline) =
+                self.pending.iter().position(|&byte| byte == b'\n')
+            {
                 let line: Vec<u8> = self.pending.drain(..=newline).collect();
-                let text = String::from_utf8_lossy(&line[..newline]).into_owned();
+                let text =
+                    String::from_utf8_lossy(&line[..newline]).into_owned();
                 return Ok(Line::Text(text));
             }
             if !wait_readable(self.fd.as_fd(), limit)? {

@@ -14,7 +14,8 @@ const PEER: &str = env!("CARGO_BIN_EXE_rdwr-peer");
 const LIMIT: Duration = Duration::from_secs(20);
 
 fn bounded(what: &str, command: &mut Command) -> Finished {
-    run(command.env("NO_COLOR", "1"), LIMIT).unwrap_or_else(|error| panic!("{what}: {error}"))
+    run(command.env("NO_COLOR", "1"), LIMIT)
+        .unwrap_or_else(|error| panic!("{what}: {error}"))
 }
 
 fn make_fifo(path: &Path) {
@@ -27,11 +28,15 @@ fn one_fifo_opened_rdwr_reads_back_its_own_request_and_the_peer_gets_nothing() {
     assert!(done.status.success(), "{}{}", done.stdout, done.stderr);
     let out = &done.stdout;
     assert!(
-        out.contains(r#"kernel | read() = "request 1\n": my own request came back to me"#),
+        out.contains(
+            r#"kernel | read() = "request 1\n": my own request came back to me"#
+        ),
         "{out}"
     );
     assert!(
-        out.contains("server | read nothing in 0.5 s: no request ever reached me"),
+        out.contains(
+            "server | read nothing in 0.5 s: no request ever reached me"
+        ),
         "{out}"
     );
     assert!(!out.contains('\x1b'), "no colour when not a terminal");
@@ -72,7 +77,8 @@ fn two_fifos_give_every_request_its_own_reply() {
 #[test]
 fn the_peer_answers_a_shell_client_running_at_the_same_time() {
     let tmp = tempfile::tempdir().unwrap();
-    let (requests, replies) = (tmp.path().join("requests"), tmp.path().join("replies"));
+    let (requests, replies) =
+        (tmp.path().join("requests"), tmp.path().join("replies"));
     make_fifo(&requests);
     make_fifo(&replies);
     let client = r#"
@@ -101,7 +107,8 @@ fn the_peer_answers_a_shell_client_running_at_the_same_time() {
 #[test]
 fn opening_in_the_opposite_order_deadlocks_until_the_limit() {
     let tmp = tempfile::tempdir().unwrap();
-    let (requests, replies) = (tmp.path().join("requests"), tmp.path().join("replies"));
+    let (requests, replies) =
+        (tmp.path().join("requests"), tmp.path().join("replies"));
     make_fifo(&requests);
     make_fifo(&replies);
     // The client opens replies first: it waits for a writer of replies,

@@ -20,7 +20,10 @@ pub struct Delivery {
 /// message, and then exits with `child_exit_code`. The parent reads until end
 /// of file, reaps the child, and returns what it read and how the child
 /// ended.
-pub fn send_through_pipe(messages: &[&[u8]], child_exit_code: i32) -> nix::Result<Delivery> {
+pub fn send_through_pipe(
+    messages: &[&[u8]],
+    child_exit_code: i32,
+) -> nix::Result<Delivery> {
     let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC)?;
     let fork_result = fork().map_err(|_| nix::Error::EAGAIN)?;
     match fork_result {

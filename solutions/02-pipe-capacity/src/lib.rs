@@ -9,7 +9,8 @@ use nix::unistd::write;
 /// Counts how many bytes the pipe behind `write_end` accepts before it is
 /// full, and returns that count.
 pub fn probe_capacity(write_end: BorrowedFd<'_>) -> nix::Result<usize> {
-    let original = OFlag::from_bits_retain(fcntl(write_end, FcntlArg::F_GETFL)?);
+    let original =
+        OFlag::from_bits_retain(fcntl(write_end, FcntlArg::F_GETFL)?);
     // Added: without O_NONBLOCK, the write that finds the pipe full waits forever.
     fcntl(write_end, FcntlArg::F_SETFL(original | OFlag::O_NONBLOCK))?;
     let counted = fill(write_end);

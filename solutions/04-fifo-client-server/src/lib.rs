@@ -25,7 +25,10 @@ pub struct Received {
 }
 
 /// Reads `source` until end of file and returns every message in it.
-pub fn read_messages(source: &mut impl Read, framing: Framing) -> io::Result<Received> {
+pub fn read_messages(
+    source: &mut impl Read,
+    framing: Framing,
+) -> io::Result<Received> {
     let mut received = Received::default();
     // Added: our own buffer, because a read's boundaries mean nothing.
     let mut pending = Vec::new();
@@ -34,7 +37,9 @@ pub fn read_messages(source: &mut impl Read, framing: Framing) -> io::Result<Rec
         let n = match source.read(&mut buffer) {
             Ok(0) => break, // end of file: every writer has closed the FIFO
             Ok(n) => n,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {
+                continue;
+            }
             Err(error) => return Err(error),
         };
         pending.extend_from_slice(&buffer[..n]);

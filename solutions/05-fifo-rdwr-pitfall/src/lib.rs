@@ -41,7 +41,10 @@ fn write_all(fd: &OwnedFd, mut bytes: &[u8]) -> nix::Result<()> {
 }
 
 /// The next line from `fd`; bytes after it stay in `pending` for next time.
-fn read_line(fd: &OwnedFd, pending: &mut Vec<u8>) -> Result<String, Box<dyn Error>> {
+fn read_line(
+    fd: &OwnedFd,
+    pending: &mut Vec<u8>,
+) -> Result<String, Box<dyn Error>> {
     let mut buffer = [0u8; 512];
     loop {
         if let Some(newline) = pending.iter().position(|&byte| byte == b'\n') {
@@ -52,7 +55,11 @@ fn read_line(fd: &OwnedFd, pending: &mut Vec<u8>) -> Result<String, Box<dyn Erro
             return Err("no reply within 10 s".into());
         }
         match read(fd, &mut buffer)? {
-            0 => return Err("the peer closed the replies FIFO before replying".into()),
+            0 => {
+                return Err(
+                    "the peer closed the replies FIFO before replying".into()
+                );
+            }
             n => pending.extend_from_slice(&buffer[..n]),
         }
     }

@@ -194,7 +194,9 @@ fn send(writer: &OwnedFd, frame: &[u8]) -> Result<(), String> {
                         .to_string(),
                 );
             }
-            Err(errno) => return Err(format!("write: {} ({errno:?})", errno.desc())),
+            Err(errno) => {
+                return Err(format!("write: {} ({errno:?})", errno.desc()));
+            }
         }
     }
     Ok(())

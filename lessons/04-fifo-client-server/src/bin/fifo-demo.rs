@@ -123,7 +123,9 @@ fn open_handshake() -> Result<()> {
     let got = read(&reader, &mut buffer)?;
     say(
         Kernel,
-        format!("read() = {got}: with no writer, an empty FIFO reads as end of file"),
+        format!(
+            "read() = {got}: with no writer, an empty FIFO reads as end of file"
+        ),
     );
     drop(reader); // done with act 1; dropping `fifo` removes it and its directory
     Ok(())
@@ -211,7 +213,10 @@ fn sibling(name: &str) -> Result<std::path::PathBuf> {
 }
 
 /// Starts fifo-server on `path`, and waits until it has made the FIFO.
-fn start_server(path: &Path, clients: u32) -> Result<(Child, Receiver<String>)> {
+fn start_server(
+    path: &Path,
+    clients: u32,
+) -> Result<(Child, Receiver<String>)> {
     let mut server = Command::new(sibling("fifo-server")?)
         .arg("--path")
         .arg(path)
@@ -233,7 +238,9 @@ fn start_server(path: &Path, clients: u32) -> Result<(Child, Receiver<String>)> 
     });
     loop {
         match lines.recv_timeout(Duration::from_secs(10)) {
-            Ok(line) if line.contains("open(O_RDONLY)") => return Ok((server, lines)),
+            Ok(line) if line.contains("open(O_RDONLY)") => {
+                return Ok((server, lines));
+            }
             Ok(_) => continue,
             Err(_) => {
                 // SIGTERM, not SIGKILL: the server removes its FIFO as it goes.
@@ -253,7 +260,10 @@ fn reap(child: &Child, who: &str) -> Result<String> {
     let pid = Pid::from_raw(i32::try_from(child.id())?);
     match wait_for_child(pid, Duration::from_secs(60))? {
         Some(ended) => Ok(status::explain(&ended)),
-        None => Err(format!("{who} (pid {pid}) was still running after 60 s").into()),
+        None => {
+            Err(format!("{who} (pid {pid}) was still running after 60 s")
+                .into())
+        }
     }
 }
 
@@ -288,7 +298,9 @@ fn check_counts(args: &Args, summary: &[(usize, String, usize)]) -> bool {
         let name = format!("client {number} ");
         let whole: usize = summary
             .iter()
-            .filter(|(_, preview, len)| preview.starts_with(&name) && *len == whole_size)
+            .filter(|(_, preview, len)| {
+                preview.starts_with(&name) && *len == whole_size
+            })
             .map(|(count, ..)| count)
             .sum();
         say(

@@ -92,7 +92,8 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let path = fifo.path();
     if fifo.made_here() {
         // Asked for 0600; the umask could only have taken bits away.
-        let mode = std::fs::symlink_metadata(path)?.permissions().mode() & 0o777;
+        let mode =
+            std::fs::symlink_metadata(path)?.permissions().mode() & 0o777;
         say(
             Server,
             format!(
@@ -199,7 +200,11 @@ fn preview(message: &[u8]) -> String {
 
 // ANCHOR: serve
 /// Serves clients until `--clients` of them have said `end`.
-fn serve(args: &Args, path: &Path, tally: &mut Tally) -> Result<(), Box<dyn std::error::Error>> {
+fn serve(
+    args: &Args,
+    path: &Path,
+    tally: &mut Tally,
+) -> Result<(), Box<dyn std::error::Error>> {
     let wait = Duration::from_secs(args.wait);
     let mut ends = 0;
     say(
@@ -247,7 +252,11 @@ fn serve(args: &Args, path: &Path, tally: &mut Tally) -> Result<(), Box<dyn std:
                 } else if !args.summary_only {
                     say(
                         Server,
-                        format!("received {} (message {})", shown(&message), tally.total()),
+                        format!(
+                            "received {} (message {})",
+                            shown(&message),
+                            tally.total()
+                        ),
                     );
                 }
             }

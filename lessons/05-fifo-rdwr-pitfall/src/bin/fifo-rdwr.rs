@@ -75,7 +75,9 @@ fn sibling(name: &str) -> Result<std::path::PathBuf> {
 
 /// Relays the peer's next line of narration, waiting for it at most PATIENCE.
 fn relay_peer(peer_out: &mut BufReader<ChildStdout>) -> Result<()> {
-    if peer_out.buffer().is_empty() && !wait_readable(peer_out.get_ref().as_fd(), PATIENCE)? {
+    if peer_out.buffer().is_empty()
+        && !wait_readable(peer_out.get_ref().as_fd(), PATIENCE)?
+    {
         return Err("the peer said nothing for 10 s".into());
     }
     let mut line = String::new();
@@ -90,7 +92,10 @@ fn reap(peer: &Child) -> Result<String> {
     let pid = Pid::from_raw(i32::try_from(peer.id())?);
     match wait_for_child(pid, PATIENCE)? {
         Some(ended) => Ok(status::explain(&ended)),
-        None => Err(format!("the peer (pid {pid}) was still running after 10 s").into()),
+        None => {
+            Err(format!("the peer (pid {pid}) was still running after 10 s")
+                .into())
+        }
     }
 }
 
@@ -117,7 +122,8 @@ fn one_fifo_both_ways() -> Result<bool> {
         .stdout(Stdio::piped())
         .spawn()?;
     let mut peer_in = peer.stdin.take().ok_or("no stdin for the peer")?;
-    let mut peer_out = BufReader::new(peer.stdout.take().ok_or("no stdout from the peer")?);
+    let mut peer_out =
+        BufReader::new(peer.stdout.take().ok_or("no stdout from the peer")?);
     relay_peer(&mut peer_out)?; // the peer has opened the FIFO O_RDWR too
 
     say(Client, "I write my request, then read for the peer's reply");
@@ -178,7 +184,8 @@ fn two_fifos(count: u32) -> Result<bool> {
 
     // Requests first, then replies: the order the peer uses.
     let request_writer = open_within(requests.path(), Access::Write, PATIENCE)?;
-    let mut replies_in = Lines::new(open_within(replies.path(), Access::Read, PATIENCE)?);
+    let mut replies_in =
+        Lines::new(open_within(replies.path(), Access::Read, PATIENCE)?);
     say(
         Client,
         "opened requests for writing, then replies for reading: the peer's order",
@@ -190,8 +197,12 @@ fn two_fifos(count: u32) -> Result<bool> {
         send_line(&request_writer, &request)?;
         let reply = match replies_in.next_within(PATIENCE)? {
             Line::Text(reply) => reply,
-            Line::End => return Err("the peer closed the replies FIFO early".into()),
-            Line::Nothing => return Err(format!("no reply to {request:?} in 10 s").into()),
+            Line::End => {
+                return Err("the peer closed the replies FIFO early".into());
+            }
+            Line::Nothing => {
+                return Err(format!("no reply to {request:?} in 10 s").into());
+            }
         };
         if reply == reply_to(&request) {
             correct += 1;

@@ -133,7 +133,11 @@ fn two_fifos(requests: &Path, replies: &Path, wait: Duration) -> Result<()> {
                 answered += 1;
             }
             Line::End => break,
-            Line::Nothing => return Err(format!("no request for {} s", wait.as_secs()).into()),
+            Line::Nothing => {
+                return Err(
+                    format!("no request for {} s", wait.as_secs()).into()
+                );
+            }
         }
     }
     say(

@@ -33,7 +33,10 @@ pub struct Delivery {
 ///   than the pipe holds.
 /// - Close every end a process does not use. When this function returns, the
 ///   parent holds no descriptor of the pipe.
-pub fn send_through_pipe(messages: &[&[u8]], child_exit_code: i32) -> nix::Result<Delivery> {
+pub fn send_through_pipe(
+    messages: &[&[u8]],
+    child_exit_code: i32,
+) -> nix::Result<Delivery> {
     // TODO: make the pipe, fork, write in the child, read and reap in the parent.
     let _ = (messages, child_exit_code);
     todo!("send_through_pipe")

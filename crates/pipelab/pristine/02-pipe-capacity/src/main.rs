@@ -43,11 +43,13 @@ fn main() -> ExitCode {
 /// to `size` first, and reports the count, the kernel's figure, the bytes
 /// really in the pipe, and the write end's flags before and after.
 fn probe(extra_flags: OFlag, size: Option<i32>) -> Result<(), String> {
-    let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe2: {e}"))?;
+    let (read_end, write_end) =
+        pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe2: {e}"))?;
     if let Some(size) = size {
         set_kernel_size(&write_end, size)?;
     }
-    fcntl(&write_end, FcntlArg::F_SETFL(extra_flags)).map_err(|e| format!("F_SETFL: {e}"))?;
+    fcntl(&write_end, FcntlArg::F_SETFL(extra_flags))
+        .map_err(|e| format!("F_SETFL: {e}"))?;
     let before = flags(&write_end)?;
 
     let probed = probe_capacity(write_end.as_fd());
@@ -69,7 +71,8 @@ fn probe(extra_flags: OFlag, size: Option<i32>) -> Result<(), String> {
 /// what the kernel reports afterwards.
 #[cfg(target_os = "linux")]
 fn resize(bytes: usize) -> Result<(), String> {
-    let (_read_end, write_end) = pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe2: {e}"))?;
+    let (_read_end, write_end) =
+        pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe2: {e}"))?;
     match ex02_pipe_capacity::resize(write_end.as_fd(), bytes) {
         Ok(granted) => println!("granted: {granted}"),
         Err(errno) => println!("granted: error {errno:?}"),
@@ -97,7 +100,8 @@ fn kernel_size(_fd: &OwnedFd) -> Result<i32, String> {
 /// The runner's own resize, so that the probe meets a pipe of another size.
 #[cfg(target_os = "linux")]
 fn set_kernel_size(fd: &OwnedFd, size: i32) -> Result<i32, String> {
-    fcntl(fd, FcntlArg::F_SETPIPE_SZ(size)).map_err(|e| format!("F_SETPIPE_SZ: {e}"))
+    fcntl(fd, FcntlArg::F_SETPIPE_SZ(size))
+        .map_err(|e| format!("F_SETPIPE_SZ: {e}"))
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -106,14 +110,16 @@ fn set_kernel_size(_fd: &OwnedFd, _size: i32) -> Result<i32, String> {
 }
 
 fn flags(fd: &OwnedFd) -> Result<OFlag, String> {
-    let bits = fcntl(fd, FcntlArg::F_GETFL).map_err(|e| format!("F_GETFL: {e}"))?;
+    let bits =
+        fcntl(fd, FcntlArg::F_GETFL).map_err(|e| format!("F_GETFL: {e}"))?;
     Ok(OFlag::from_bits_retain(bits))
 }
 
 /// Empties the pipe and counts what was in it. The write end is still open,
 /// so an empty pipe answers EAGAIN on a non-blocking read end, not 0.
 fn bytes_in(read_end: &OwnedFd) -> Result<usize, String> {
-    fcntl(read_end, FcntlArg::F_SETFL(OFlag::O_NONBLOCK)).map_err(|e| format!("F_SETFL: {e}"))?;
+    fcntl(read_end, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))
+        .map_err(|e| format!("F_SETFL: {e}"))?;
     let mut buffer = vec![0; 64 * 1024];
     let mut count = 0;
     loop {

@@ -52,7 +52,9 @@ fn main() -> ExitCode {
         }),
         "no-reader" => write_with_no_reader(),
         "reader-stays" => write_to_reader(200_000, Reader::Stays),
-        "reader-leaves" => write_to_reader(1_000_000, Reader::LeavesAfter(1000)),
+        "reader-leaves" => {
+            write_to_reader(1_000_000, Reader::LeavesAfter(1000))
+        }
         other => Err(format!("unknown scenario {other:?}")),
     };
     match outcome {
@@ -93,7 +95,8 @@ fn die_of_sigpipe() -> ! {
 
 /// The simplest case: the read end is closed before the first write.
 fn write_with_no_reader() -> Result<(), String> {
-    let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe2: {e}"))?;
+    let (read_end, write_end) =
+        pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe2: {e}"))?;
     print_capacity(&write_end);
     // The only read end: from here on the pipe has no reader.
     drop(read_end);
@@ -105,7 +108,8 @@ fn write_with_no_reader() -> Result<(), String> {
 /// Forks a reader child that behaves as `reader` says, and writes `total`
 /// bytes to it with the exercise's writer.
 fn write_to_reader(total: usize, reader: Reader) -> Result<(), String> {
-    let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe2: {e}"))?;
+    let (read_end, write_end) =
+        pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe2: {e}"))?;
     print_capacity(&write_end);
     let child = match fork().map_err(|error| error.to_string())? {
         Forked::Child => {
@@ -118,7 +122,8 @@ fn write_to_reader(total: usize, reader: Reader) -> Result<(), String> {
     };
     // The child holds the only read end now: when it leaves, nobody reads.
     drop(read_end);
-    let report = write_until_reader_leaves(write_end.as_fd(), &vec![b'x'; total]);
+    let report =
+        write_until_reader_leaves(write_end.as_fd(), &vec![b'x'; total]);
     // The reader waits for end of file in the Stays case: give it one.
     drop(write_end);
     wait_for_child(child, LIMIT)
@@ -152,7 +157,9 @@ fn read_as(reader: Reader, read_end: OwnedFd) -> ! {
 /// The pipe's capacity, so the tests can bound what a leaving reader lost.
 fn print_capacity(write_end: &OwnedFd) {
     #[cfg(target_os = "linux")]
-    if let Ok(bytes) = nix::fcntl::fcntl(write_end, nix::fcntl::FcntlArg::F_GETPIPE_SZ) {
+    if let Ok(bytes) =
+        nix::fcntl::fcntl(write_end, nix::fcntl::FcntlArg::F_GETPIPE_SZ)
+    {
         println!("pipe-capacity: {bytes}");
     }
 }

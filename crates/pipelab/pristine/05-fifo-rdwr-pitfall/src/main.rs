@@ -76,7 +76,9 @@ fn run(count: usize, padding: usize) -> Result<()> {
         .spawn()?;
 
     let messages: Vec<String> = (1..=count)
-        .map(|number| format!("message {number} of {count} {}", "x".repeat(padding)))
+        .map(|number| {
+            format!("message {number} of {count} {}", "x".repeat(padding))
+        })
         .collect();
     let message_refs: Vec<&str> = messages.iter().map(String::as_str).collect();
     let fds_before = open_fds();
@@ -89,9 +91,13 @@ fn run(count: usize, padding: usize) -> Result<()> {
     let peer_pid = Pid::from_raw(i32::try_from(peer.id())?);
     let peer_ended = match wait_for_child(peer_pid, LIMIT)? {
         Some(ended) => labkit::status::explain(&ended),
-        None => "still running after 10 s: it never read end of file on requests".to_string(),
+        None => {
+            "still running after 10 s: it never read end of file on requests"
+                .to_string()
+        }
     };
-    let answers = answers.map_err(|error| format!("request_reply returned an error: {error}"))?;
+    let answers = answers
+        .map_err(|error| format!("request_reply returned an error: {error}"))?;
 
     let correct = messages
         .iter()
@@ -116,7 +122,8 @@ fn reference_peer(requests: &Path, replies: &Path) -> Result<()> {
     let mut pending = Vec::new();
     let mut buffer = [0u8; 4096];
     loop {
-        while let Some(newline) = pending.iter().position(|&byte| byte == b'\n') {
+        while let Some(newline) = pending.iter().position(|&byte| byte == b'\n')
+        {
             let line: Vec<u8> = pending.drain(..=newline).collect();
             write_all(&reply_writer, &line.to_ascii_uppercase())?;
         }
