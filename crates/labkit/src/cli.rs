@@ -34,18 +34,12 @@ pub fn parse<T: Parser>() -> T {
 pub fn one_line(error: &clap::Error) -> String {
     let rendered = error.render().to_string();
     let mut lines = rendered.lines().filter(|line| !line.trim().is_empty());
-    let first = lines
-        .next()
-        .unwrap_or("invalid arguments")
-        .trim()
-        .to_string();
+    let first = lines.next().unwrap_or("invalid arguments").trim().to_string();
     if !first.ends_with(':') {
         return first;
     }
-    let listed: Vec<&str> = lines
-        .take_while(|line| line.starts_with(' '))
-        .map(str::trim)
-        .collect();
+    let listed: Vec<&str> =
+        lines.take_while(|line| line.starts_with(' ')).map(str::trim).collect();
     format!("{first} {}", listed.join(", "))
 }
 

@@ -156,10 +156,7 @@ mod tests {
         let file = std::fs::File::open("/proc/self/status").unwrap();
         let fd = std::os::fd::AsRawFd::as_raw_fd(&file).to_string();
         assert!(open_fds().contains(&fd));
-        assert!(
-            open_fds().contains(&"0".to_string()),
-            "stdin is always there"
-        );
+        assert!(open_fds().contains(&"0".to_string()), "stdin is always there");
     }
 
     #[test]

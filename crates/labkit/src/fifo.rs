@@ -89,17 +89,9 @@ pub enum FifoError {
     /// Something is at the path and it is not our FIFO: it was left untouched.
     Refused { path: PathBuf, reason: String },
     /// A system call failed.
-    Call {
-        call: &'static str,
-        path: PathBuf,
-        errno: Errno,
-    },
+    Call { call: &'static str, path: PathBuf, errno: Errno },
     /// A blocking open found no partner within its limit.
-    TimedOut {
-        path: PathBuf,
-        access: Access,
-        limit: Duration,
-    },
+    TimedOut { path: PathBuf, access: Access, limit: Duration },
 }
 
 impl FifoError {
@@ -161,11 +153,7 @@ impl fmt::Display for FifoError {
                     ),
                 }
             }
-            FifoError::TimedOut {
-                path,
-                access,
-                limit,
-            } => write!(
+            FifoError::TimedOut { path, access, limit } => write!(
                 f,
                 "open({}, {}) was still waiting after {:.1} s: no process {}",
                 path.display(),
@@ -264,16 +252,9 @@ impl Fifo {
                 let stat =
                     lstat(path).map_err(FifoError::call("lstat", path))?;
                 judge(&stat, geteuid().as_raw()).map_err(|reason| {
-                    FifoError::Refused {
-                        path: path.to_path_buf(),
-                        reason,
-                    }
+                    FifoError::Refused { path: path.to_path_buf(), reason }
                 })?;
-                Ok(Fifo {
-                    path: path.to_path_buf(),
-                    made: None,
-                    dir: None,
-                })
+                Ok(Fifo { path: path.to_path_buf(), made: None, dir: None })
             }
             Err(errno) => Err(FifoError::call("mkfifo", path)(errno)),
         }
@@ -367,10 +348,8 @@ pub fn open(
     nonblocking: bool,
 ) -> Result<OwnedFd, FifoError> {
     let euid = geteuid().as_raw();
-    let refused = |reason| FifoError::Refused {
-        path: path.to_path_buf(),
-        reason,
-    };
+    let refused =
+        |reason| FifoError::Refused { path: path.to_path_buf(), reason };
     // 1. Look before opening: opening a device or a terminal can have
     //    effects, so nothing but our own FIFO gets as far as open().
     let before = lstat(path).map_err(FifoError::call("lstat", path))?;
@@ -427,11 +406,7 @@ impl PendingOpen {
             // If nobody waits any more, the descriptor is dropped (closed).
             let _ = sender.send(open(&owned, access, false));
         });
-        PendingOpen {
-            path: path.to_path_buf(),
-            access,
-            outcome,
-        }
+        PendingOpen { path: path.to_path_buf(), access, outcome }
     }
 
     /// The open's result if it returns within `limit`; None if it is still
@@ -483,9 +458,7 @@ fn forget(path: &Path) {
 
 fn to_remove() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
     // A panic while the list was held leaves it usable: it is only a list.
-    TO_REMOVE
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    TO_REMOVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Starts the thread that cleans up when SIGINT, SIGTERM or SIGHUP comes.
@@ -564,10 +537,7 @@ mod tests {
         assert_eq!(mode & 0o777, 0o700);
         assert_eq!(fifo.path(), dir.join("fifo"));
         drop(fifo);
-        assert!(
-            !dir.exists(),
-            "the private directory must be gone after drop"
-        );
+        assert!(!dir.exists(), "the private directory must be gone after drop");
     }
 
     #[test]
@@ -619,10 +589,7 @@ mod tests {
         let fifo = Fifo::create_at(&path).unwrap();
         assert!(!fifo.made_here());
         drop(fifo);
-        assert!(
-            path.exists(),
-            "a FIFO we did not make is not ours to remove"
-        );
+        assert!(path.exists(), "a FIFO we did not make is not ours to remove");
     }
 
     #[test]

@@ -52,10 +52,8 @@ impl NobodyCopy {
         // file open for writing, a child forked by another thread (tests run
         // in parallel) inherits that descriptor until it execs, and running
         // the copy meanwhile fails with ETXTBSY ("text file busy").
-        let copied = Command::new("cp")
-            .arg(program)
-            .arg(&copy.program)
-            .status()?;
+        let copied =
+            Command::new("cp").arg(program).arg(&copy.program).status()?;
         if !copied.success() {
             return Err(io::Error::other(format!(
                 "cp {} {}: {copied}",

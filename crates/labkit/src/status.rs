@@ -58,9 +58,7 @@ pub fn explain_exit_status(status: ExitStatus) -> String {
 
 /// What `$?` would hold in a shell for this status.
 pub fn shell_status(status: ExitStatus) -> Option<i32> {
-    status
-        .code()
-        .or_else(|| status.signal().map(|signal| 128 + signal))
+    status.code().or_else(|| status.signal().map(|signal| 128 + signal))
 }
 
 fn exited(code: i32) -> String {

@@ -429,9 +429,8 @@ fn pids(text: &str) -> String {
             order += 1;
             names.insert(digits, format!("<pid{order}>"));
         }
-        previous = word
-            .trim_matches(|c: char| !c.is_alphanumeric())
-            .to_lowercase();
+        previous =
+            word.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
     }
     if names.is_empty() {
         return text.to_string();
@@ -565,11 +564,8 @@ mod tests {
             demo: Some("demo".into()),
             transcripts: vec![],
         };
-        let plain = Transcript {
-            name: "default".into(),
-            program: None,
-            args: vec![],
-        };
+        let plain =
+            Transcript { name: "default".into(), program: None, args: vec![] };
         let server = Transcript {
             name: "server".into(),
             program: Some("server".into()),

@@ -71,10 +71,7 @@ pub struct Finished {
 #[derive(Debug)]
 pub enum RunError {
     /// The program could not be started at all.
-    Spawn {
-        program: String,
-        error: std::io::Error,
-    },
+    Spawn { program: String, error: std::io::Error },
     /// The program was still running at its limit; it and every process it
     /// started were killed.
     TimedOut {
@@ -91,12 +88,7 @@ impl fmt::Display for RunError {
             RunError::Spawn { program, error } => {
                 write!(f, "could not start {program}: {error}")
             }
-            RunError::TimedOut {
-                program,
-                limit,
-                stdout,
-                stderr,
-            } => {
+            RunError::TimedOut { program, limit, stdout, stderr } => {
                 write!(
                     f,
                     "{program} was still running after {:.1} s and was killed",
@@ -137,10 +129,7 @@ pub fn run(
         .stderr(Stdio::piped())
         .process_group(0)
         .spawn()
-        .map_err(|error| RunError::Spawn {
-            program: program.clone(),
-            error,
-        })?;
+        .map_err(|error| RunError::Spawn { program: program.clone(), error })?;
     let group = Pid::from_raw(child.id() as i32);
     let stdout = collect(child.stdout.take());
     let stderr = collect(child.stderr.take());
@@ -160,18 +149,8 @@ pub fn run(
     let stdout = stdout.join().unwrap_or_default();
     let stderr = stderr.join().unwrap_or_default();
     match status {
-        Some(status) => Ok(Finished {
-            status,
-            stdout,
-            stderr,
-            left_running,
-        }),
-        None => Err(RunError::TimedOut {
-            program,
-            limit,
-            stdout,
-            stderr,
-        }),
+        Some(status) => Ok(Finished { status, stdout, stderr, left_running }),
+        None => Err(RunError::TimedOut { program, limit, stdout, stderr }),
     }
 }
 
@@ -222,10 +201,7 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(10));
         let message = error.to_string();
         assert!(message.contains("still running after 0.3 s"), "{message}");
-        assert!(
-            message.contains("waiting"),
-            "partial output kept: {message}"
-        );
+        assert!(message.contains("waiting"), "partial output kept: {message}");
     }
 
     #[test]

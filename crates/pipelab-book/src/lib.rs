@@ -109,8 +109,7 @@ pub fn build(book_dir: &Path, dest: &Path) -> Result<Built, BuildError> {
         std::path::absolute(dest).map_err(|error| {
             BuildError::Mdbook(format!("{}: {error}", dest.display()))
         })?;
-    book.build()
-        .map_err(|error| BuildError::Mdbook(chain(&error)))?;
+    book.build().map_err(|error| BuildError::Mdbook(chain(&error)))?;
     let took = started.elapsed();
 
     let pages = site::pages(dest)
@@ -127,17 +126,10 @@ pub fn build(book_dir: &Path, dest: &Path) -> Result<Built, BuildError> {
     if !unresolved.is_empty() {
         return Err(BuildError::Unresolved(unresolved));
     }
-    Ok(Built {
-        dir: dest.to_path_buf(),
-        took,
-    })
+    Ok(Built { dir: dest.to_path_buf(), took })
 }
 
 /// An error with its causes, on one line.
 fn chain(error: &mdbook_driver::errors::Error) -> String {
-    error
-        .chain()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(": ")
+    error.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ")
 }

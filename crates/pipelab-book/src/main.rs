@@ -113,10 +113,7 @@ fn serve_forever(
     println!(
         "serving the book on http://127.0.0.1:{port}/ (Ctrl-C to stop); rebuilding on change"
     );
-    let site = Site {
-        workspace,
-        build_dir: build_dir.clone(),
-    };
+    let site = Site { workspace, build_dir: build_dir.clone() };
     let rebuild = move || {
         build(&book_dir, &build_dir);
     };

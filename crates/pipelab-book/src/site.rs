@@ -35,10 +35,7 @@ fn walk(root: &Path, dir: &Path, found: &mut Vec<Page>) -> io::Result<()> {
                 .unwrap_or(&path)
                 .to_string_lossy()
                 .replace('\\', "/");
-            found.push(Page {
-                name,
-                html: fs::read_to_string(&path)?,
-            });
+            found.push(Page { name, html: fs::read_to_string(&path)? });
         }
     }
     Ok(())
@@ -161,13 +158,7 @@ fn resolve(from: &str, link: &str) -> Option<String> {
             Component::RootDir | Component::Prefix(_) => return None,
         }
     }
-    Some(
-        parts
-            .iter()
-            .collect::<PathBuf>()
-            .to_string_lossy()
-            .into_owned(),
-    )
+    Some(parts.iter().collect::<PathBuf>().to_string_lossy().into_owned())
 }
 
 fn percent_decode(text: &str) -> String {

@@ -126,12 +126,9 @@ fn anchor_lines(source: &str, anchor: &str) -> Option<Vec<String>> {
 #[test]
 fn the_book_builds_with_every_directive_resolved() {
     let (_dir, pages) = built();
-    for name in [
-        "index.html",
-        "print.html",
-        "01-pipe-fork.html",
-        "rules-of-pipes.html",
-    ] {
+    for name in
+        ["index.html", "print.html", "01-pipe-fork.html", "rules-of-pipes.html"]
+    {
         page(&pages, name);
     }
     let unresolved: Vec<&str> = pages
@@ -152,9 +149,8 @@ fn every_internal_link_and_anchor_resolves() {
     let bad = r##"<a href="nowhere.html">x</a> <a href="index.html#no-such-anchor">y</a> <img src="img/missing.svg">"##;
     fs::write(dir.path().join("bad.html"), bad).unwrap();
     let broken = site::broken_links(dir.path()).expect("the built pages");
-    let (planted, real): (Vec<&String>, Vec<&String>) = broken
-        .iter()
-        .partition(|problem| problem.starts_with("bad.html:"));
+    let (planted, real): (Vec<&String>, Vec<&String>) =
+        broken.iter().partition(|problem| problem.starts_with("bad.html:"));
     assert_eq!(
         planted.len(),
         3,
@@ -163,10 +159,7 @@ fn every_internal_link_and_anchor_resolves() {
     assert!(
         real.is_empty(),
         "broken links in the book:\n{}",
-        real.iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
+        real.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n")
     );
     assert!(pages.len() >= 5, "suspiciously few pages: {}", pages.len());
 }
@@ -201,11 +194,7 @@ fn nothing_is_fetched_from_the_network() {
             "{} has a playground code block: mark it rust,noplayground",
             page.name
         );
-        assert!(
-            !page.html.contains("MathJax"),
-            "{} loads MathJax",
-            page.name
-        );
+        assert!(!page.html.contains("MathJax"), "{} loads MathJax", page.name);
     }
     let mut css = Vec::new();
     collect_files(dir.path(), "css", &mut css);
@@ -246,10 +235,7 @@ fn the_search_index_ships_with_the_book_and_knows_sigpipe() {
         })
         .expect("a searchindex*.js in the build (search must work from disk)");
     let text = fs::read_to_string(index).unwrap().to_lowercase();
-    assert!(
-        text.contains("sigpipe"),
-        "the search index does not know SIGPIPE"
-    );
+    assert!(text.contains("sigpipe"), "the search index does not know SIGPIPE");
 }
 
 #[test]
@@ -302,10 +288,7 @@ fn every_check_command_in_a_chapter_names_a_real_exercise() {
                     .unwrap_or_default()
             })
             .collect();
-        assert!(
-            !commands.is_empty(),
-            "{name} never says `cargo lab check N`"
-        );
+        assert!(!commands.is_empty(), "{name} never says `cargo lab check N`");
         for lesson_name in commands {
             let lesson = lessons
                 .iter()
@@ -413,10 +396,7 @@ fn every_transcript_a_chapter_shows_is_checked_against_its_program() {
 #[test]
 fn the_anchor_reader_finds_exactly_the_anchored_lines() {
     let source = "a\n// ANCHOR: x\nlet y = 1;\n\n// ANCHOR_END: x\nb\n";
-    assert_eq!(
-        anchor_lines(source, "x"),
-        Some(vec!["let y = 1;".to_string()])
-    );
+    assert_eq!(anchor_lines(source, "x"), Some(vec!["let y = 1;".to_string()]));
     assert_eq!(anchor_lines(source, "z"), None);
 }
 

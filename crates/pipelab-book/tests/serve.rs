@@ -17,23 +17,16 @@ use pipelab_book::serve::{self, Site};
 fn get(port: u16, path: &str) -> String {
     let mut stream =
         TcpStream::connect(("127.0.0.1", port)).expect("the server accepts");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
     let mut answer = String::new();
-    stream
-        .read_to_string(&mut answer)
-        .expect("a whole answer within 10 s");
+    stream.read_to_string(&mut answer).expect("a whole answer within 10 s");
     answer
 }
 
 fn write_chapter(book: &Path, words: &str) {
-    fs::write(
-        book.join("src/chapter.md"),
-        format!("# A chapter\n\n{words}\n"),
-    )
-    .unwrap();
+    fs::write(book.join("src/chapter.md"), format!("# A chapter\n\n{words}\n"))
+        .unwrap();
 }
 
 #[test]

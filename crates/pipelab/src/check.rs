@@ -48,11 +48,7 @@ pub fn render(
         lesson.title
     );
     for test in &verdict.tests {
-        let mark = if test.passed {
-            ui::good("pass")
-        } else {
-            ui::bad("FAIL")
-        };
+        let mark = if test.passed { ui::good("pass") } else { ui::bad("FAIL") };
         out += &format!("  {mark}  {}\n", test.name);
     }
     let n = lesson.number;

@@ -101,11 +101,7 @@ impl Workspace {
             Some(dir) => PathBuf::from(dir),
             None => target_dir(&root).join("pipelab"),
         };
-        Ok(Workspace {
-            root,
-            course,
-            state_dir,
-        })
+        Ok(Workspace { root, course, state_dir })
     }
 
     pub fn lesson_dir(&self, lesson: &Lesson) -> PathBuf {
@@ -121,9 +117,7 @@ impl Workspace {
     }
 
     pub fn pristine_dir(&self, lesson: &Lesson) -> PathBuf {
-        self.root
-            .join("crates/pipelab/pristine")
-            .join(lesson.dir_name())
+        self.root.join("crates/pipelab/pristine").join(lesson.dir_name())
     }
 
     /// True when the lesson's crate exists (otherwise it is "coming soon").
@@ -134,10 +128,7 @@ impl Workspace {
     /// The lesson's exercise package, if it has one and it exists yet.
     pub fn exercise_of<'a>(&self, lesson: &'a Lesson) -> Option<&'a str> {
         let name = lesson.exercise.as_deref()?;
-        self.exercise_dir(lesson)
-            .join("Cargo.toml")
-            .is_file()
-            .then_some(name)
+        self.exercise_dir(lesson).join("Cargo.toml").is_file().then_some(name)
     }
 
     /// True in a student copy made by `cargo lab handout`.

@@ -100,9 +100,7 @@ fn rust_version(workspace: &Workspace) -> Finding {
 }
 
 fn version(text: &str) -> Vec<u32> {
-    text.split(['.', '-'])
-        .map_while(|part| part.parse().ok())
-        .collect()
+    text.split(['.', '-']).map_while(|part| part.parse().ok()).collect()
 }
 
 fn pipe_max_size() -> Finding {
@@ -128,14 +126,12 @@ fn pipe_max_size() -> Finding {
 /// The umask, read from /proc (changing it to read it would be a side effect).
 fn umask() -> Finding {
     let value =
-        std::fs::read_to_string("/proc/self/status")
-            .ok()
-            .and_then(|status| {
-                status
-                    .lines()
-                    .find_map(|line| line.strip_prefix("Umask:"))
-                    .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
-            });
+        std::fs::read_to_string("/proc/self/status").ok().and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("Umask:"))
+                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+        });
     match value {
         Some(mask)
             if mask & 0o077 == 0o077 || mask == 0o022 || mask == 0o002 =>

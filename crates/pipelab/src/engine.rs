@@ -218,12 +218,7 @@ pub fn check(
         Kind::Failing
     };
     let detail = tests.is_empty().then(|| "no tests ran".to_string());
-    Ok(Verdict {
-        kind,
-        tests,
-        detail,
-        fingerprint,
-    })
+    Ok(Verdict { kind, tests, detail, fingerprint })
 }
 
 /// Checks `lesson`'s exercise and remembers the verdict.
@@ -259,9 +254,7 @@ pub fn no_exercise(workspace: &Workspace, lesson: &Lesson) -> Problem {
         Some(_) => Problem::fail(format!(
             "exercise {} is coming soon: {} does not exist yet",
             lesson.number,
-            workspace
-                .relative(&workspace.exercise_dir(lesson))
-                .display()
+            workspace.relative(&workspace.exercise_dir(lesson)).display()
         )),
     }
 }

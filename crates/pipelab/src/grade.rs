@@ -139,11 +139,8 @@ fn grade_one(
 ) -> Result<ExerciseReport, Problem> {
     let pristine_tests = workspace.pristine_dir(lesson).join("tests");
     let exercise_tests = workspace.exercise_dir(lesson).join("tests");
-    let canonical_dir = if pristine_tests.is_dir() {
-        &pristine_tests
-    } else {
-        &exercise_tests
-    };
+    let canonical_dir =
+        if pristine_tests.is_dir() { &pristine_tests } else { &exercise_tests };
     let canonical = test_names(canonical_dir)?;
     let tests_modified = pristine_tests.is_dir()
         && fingerprint::tree(&pristine_tests)?
@@ -200,9 +197,7 @@ fn grade_one(
         Some(verdict) => verdict.detail,
         None => Some(format!(
             "{} is missing",
-            workspace
-                .relative(&workspace.exercise_dir(lesson))
-                .display()
+            workspace.relative(&workspace.exercise_dir(lesson)).display()
         )),
     };
     Ok(ExerciseReport {
@@ -248,22 +243,16 @@ pub fn test_names(dir: &Path) -> Result<Vec<String>, Problem> {
 
 fn function_name(line: &str) -> Option<String> {
     let rest = line.split_once("fn ")?.1;
-    let name: String = rest
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || *c == '_')
-        .collect();
+    let name: String =
+        rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
     (!name.is_empty()).then_some(name)
 }
 
 fn text(report: &Report) -> String {
     let mut out =
         format!("{}\n\n", ui::bold(&format!("Grading: {}", report.course)));
-    let width = report
-        .exercises
-        .iter()
-        .map(|e| e.package.len())
-        .max()
-        .unwrap_or(8);
+    let width =
+        report.exercises.iter().map(|e| e.package.len()).max().unwrap_or(8);
     let _ = writeln!(
         out,
         "  {:>2}  {:<width$}  {:>6}  {:>6}  result",
@@ -281,11 +270,7 @@ fn text(report: &Report) -> String {
             e.package,
             format!("{}/{}", e.tests_passed, e.tests_total),
             format!("{}/{}", e.score, e.max_score),
-            if e.tests_modified {
-                "  (tests/ was modified)"
-            } else {
-                ""
-            }
+            if e.tests_modified { "  (tests/ was modified)" } else { "" }
         );
     }
     let _ = writeln!(out, "\nScore: {}/{}", report.score, report.max_score);
@@ -293,11 +278,8 @@ fn text(report: &Report) -> String {
 }
 
 fn junit(report: &Report) -> String {
-    let failures: usize = report
-        .exercises
-        .iter()
-        .map(|e| e.tests_total - e.tests_passed)
-        .sum();
+    let failures: usize =
+        report.exercises.iter().map(|e| e.tests_total - e.tests_passed).sum();
     let total: usize = report.exercises.iter().map(|e| e.tests_total).sum();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(

@@ -69,10 +69,7 @@ pub fn handout(workspace: &Workspace, dir: &Path) -> Outcome {
         "Wrote a student copy of the course to {} (no solutions/; marked by {HANDOUT_MARKER}).",
         dir.display()
     );
-    println!(
-        "Check it with: cd {} && cargo test && cargo lab",
-        dir.display()
-    );
+    println!("Check it with: cd {} && cargo test && cargo lab", dir.display());
     Ok(ExitCode::SUCCESS)
 }
 

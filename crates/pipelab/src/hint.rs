@@ -27,11 +27,8 @@ pub fn hint(workspace: &Workspace, lesson: &str, all: bool) -> Outcome {
     for (index, text) in hints.iter().enumerate().take(shown) {
         let label = format!("Hint {} of {}:", index + 1, hints.len());
         // The newest hint stands out; the earlier ones are there to re-read.
-        let label = if index + 1 == shown {
-            ui::bold(&label)
-        } else {
-            ui::dim(&label)
-        };
+        let label =
+            if index + 1 == shown { ui::bold(&label) } else { ui::dim(&label) };
         println!("{label} {text}\n");
     }
     if shown < hints.len() {

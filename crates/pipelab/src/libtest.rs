@@ -118,11 +118,7 @@ pub fn head(text: &str, n: usize) -> String {
     if lines.len() <= n {
         return text.to_string();
     }
-    format!(
-        "{}\n... ({} more lines)",
-        lines[..n].join("\n"),
-        lines.len() - n
-    )
+    format!("{}\n... ({} more lines)", lines[..n].join("\n"), lines.len() - n)
 }
 
 pub fn tail(text: &str, n: usize) -> String {
@@ -164,10 +160,8 @@ test result: FAILED. 2 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out\n
     #[test]
     fn libtest_output_gives_each_test_and_the_failure_message_trimmed() {
         let results = parse_libtest(OUTPUT);
-        let names: Vec<(&str, bool)> = results
-            .iter()
-            .map(|r| (r.name.as_str(), r.passed))
-            .collect();
+        let names: Vec<(&str, bool)> =
+            results.iter().map(|r| (r.name.as_str(), r.passed)).collect();
         assert_eq!(
             names,
             [("a_passes", true), ("b_fails", false), ("c_panics", true)]

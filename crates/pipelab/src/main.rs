@@ -50,18 +50,12 @@ pub struct Problem {
 impl Problem {
     /// A bad argument: exit status 2, as clap and cargo use.
     pub fn usage(message: impl Into<String>) -> Self {
-        Problem {
-            message: message.into(),
-            status: 2,
-        }
+        Problem { message: message.into(), status: 2 }
     }
 
     /// Anything else that stops a command: exit status 1.
     pub fn fail(message: impl Into<String>) -> Self {
-        Problem {
-            message: message.into(),
-            status: 1,
-        }
+        Problem { message: message.into(), status: 1 }
     }
 }
 
@@ -98,11 +92,9 @@ fn dispatch(cli: Cli) -> Outcome {
     match cli.command {
         None => overview::show(&course()?, false),
         Some(Command::List) => overview::show(&course()?, true),
-        Some(Command::Run {
-            lesson,
-            program,
-            args,
-        }) => run::run(&course()?, &lesson, program.as_deref(), &args),
+        Some(Command::Run { lesson, program, args }) => {
+            run::run(&course()?, &lesson, program.as_deref(), &args)
+        }
         Some(Command::Check { lesson, limit }) => {
             check::command(&course()?, &lesson, limit)
         }
@@ -118,12 +110,9 @@ fn dispatch(cli: Cli) -> Outcome {
         Some(Command::Solution { lesson }) => {
             reset::solution(&course()?, &lesson)
         }
-        Some(Command::Grade {
-            lessons,
-            format,
-            out,
-            limit,
-        }) => grade::grade(&course()?, &lessons, format, out.as_deref(), limit),
+        Some(Command::Grade { lessons, format, out, limit }) => {
+            grade::grade(&course()?, &lessons, format, out.as_deref(), limit)
+        }
         Some(Command::Handout { dir }) => handout::handout(&course()?, &dir),
         Some(Command::Doctor) => doctor::doctor(&course()?),
         Some(Command::Verify { limit }) => verify::verify(&course()?, limit),

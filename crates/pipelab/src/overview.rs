@@ -59,10 +59,9 @@ pub fn progress(
     {
         return Progress::NotStarted;
     }
-    if let (Ok(now), Some(cached)) = (
-        target.fingerprint(workspace),
-        state.results.get(&target.package),
-    ) && cached.fingerprint == now
+    if let (Ok(now), Some(cached)) =
+        (target.fingerprint(workspace), state.results.get(&target.package))
+        && cached.fingerprint == now
     {
         return if cached.passing {
             Progress::Passing
@@ -159,10 +158,8 @@ pub fn show(workspace: &Workspace, list_only: bool) -> Outcome {
                 )
             })
             .count();
-        let passing = table
-            .iter()
-            .filter(|(_, p)| *p == Progress::Passing)
-            .count();
+        let passing =
+            table.iter().filter(|(_, p)| *p == Progress::Passing).count();
         out +=
             &format!("\nProgress: {passing} of {exercises} exercises pass.\n");
         out += &format!("{} {}\n", ui::bold("Next:"), next_step(&table));

@@ -33,11 +33,7 @@ pub fn compare(
     }
     let same = fingerprint::tree(&pristine)?
         == fingerprint::tree(&workspace.exercise_dir(lesson))?;
-    Ok(if same {
-        Comparison::Same
-    } else {
-        Comparison::Differs
-    })
+    Ok(if same { Comparison::Same } else { Comparison::Differs })
 }
 
 /// Replaces everything `dir` holds (but its build output) with a copy of
@@ -111,9 +107,5 @@ pub fn command(
             }
         }
     }
-    Ok(if differing == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(if differing == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

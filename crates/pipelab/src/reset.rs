@@ -24,9 +24,7 @@ pub fn reset(workspace: &Workspace, lesson: &str, yes: bool) -> Outcome {
             return Err(Problem::fail(format!(
                 "the course keeps no pristine copy of exercise {} ({} is missing)",
                 lesson.number,
-                workspace
-                    .relative(&workspace.pristine_dir(lesson))
-                    .display()
+                workspace.relative(&workspace.pristine_dir(lesson)).display()
             )));
         }
         Comparison::Same => {
@@ -142,10 +140,8 @@ pub fn solution(workspace: &Workspace, lesson: &str) -> Outcome {
         .filter(|p| p.extension().is_some_and(|e| e == "rs"))
     {
         let text = std::fs::read_to_string(dir.join(&relative))?;
-        let shown = workspace
-            .relative(&dir.join(&relative))
-            .display()
-            .to_string();
+        let shown =
+            workspace.relative(&dir.join(&relative)).display().to_string();
         println!("{}\n\n{text}", ui::bold(&format!("==> {shown} <==")));
     }
     Ok(ExitCode::SUCCESS)

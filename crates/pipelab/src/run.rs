@@ -49,9 +49,7 @@ pub fn pick_program(
     wanted: Option<&str>,
 ) -> Result<String, String> {
     let found = match wanted {
-        None => demo
-            .map(str::to_string)
-            .or_else(|| programs.first().cloned()),
+        None => demo.map(str::to_string).or_else(|| programs.first().cloned()),
         Some(name) => programs
             .iter()
             .find(|p| p.as_str() == name)
@@ -85,9 +83,7 @@ mod tests {
     use super::*;
 
     fn programs() -> Vec<String> {
-        ["fifo-demo", "fifo-server", "fifo-client"]
-            .map(String::from)
-            .to_vec()
+        ["fifo-demo", "fifo-server", "fifo-client"].map(String::from).to_vec()
     }
 
     #[test]

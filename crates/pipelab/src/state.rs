@@ -59,12 +59,7 @@ impl Executable {
             .duration_since(std::time::UNIX_EPOCH)
             .ok()?
             .as_nanos();
-        Some(Executable {
-            path,
-            test,
-            modified_ns,
-            size: meta.len(),
-        })
+        Some(Executable { path, test, modified_ns, size: meta.len() })
     }
 
     /// True while the file is still the one that was recorded.
@@ -85,10 +80,7 @@ impl State {
     /// The state in `dir`, or a fresh one if there is none or it is not a
     /// format this runner knows.
     pub fn load(dir: &Path) -> State {
-        let fresh = State {
-            version: FORMAT_VERSION,
-            ..State::default()
-        };
+        let fresh = State { version: FORMAT_VERSION, ..State::default() };
         let Ok(text) = fs::read_to_string(dir.join(FILE_NAME)) else {
             return fresh;
         };

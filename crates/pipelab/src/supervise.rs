@@ -111,10 +111,8 @@ fn descendants(root: i32) -> Vec<i32> {
         return Vec::new();
     };
     for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<i32>().ok())
+        let Some(pid) =
+            entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok())
         else {
             continue;
         };
@@ -170,11 +168,8 @@ mod tests {
         .unwrap();
         assert!(done.timed_out());
         assert!(started.elapsed() < Duration::from_secs(10));
-        let grandchild: i32 = std::fs::read_to_string(&pid_file)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
+        let grandchild: i32 =
+            std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
         let alive = std::fs::read_to_string(format!("/proc/{grandchild}/stat"))
             .map(|stat| !stat.contains(") Z "))
             .unwrap_or(false);

@@ -143,9 +143,5 @@ pub fn verify(workspace: &Workspace, limit: u64) -> Outcome {
     }
     let _ = state.save(&workspace.state_dir);
     println!("\nExercises checked: {checked}. Problems: {problems}.");
-    Ok(if problems == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(if problems == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

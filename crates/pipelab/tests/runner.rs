@@ -202,10 +202,7 @@ fn the_overview_shows_the_table_and_one_next_step_without_escape_codes() {
         out.contains("Next: start lesson 1, Alpha: `cargo lab run 1`"),
         "{out}"
     );
-    assert!(
-        !out.contains('\x1b'),
-        "escape codes in piped output: {out:?}"
-    );
+    assert!(!out.contains('\x1b'), "escape codes in piped output: {out:?}");
     assert!(
         lab.state.path().join("state.json").is_file(),
         "the state goes to PIPELAB_STATE_DIR"
@@ -262,11 +259,7 @@ fn a_lesson_that_does_not_exist_yet_is_coming_soon_not_an_error_of_usage() {
     let done = lab.lab(&["run", "2"]);
     assert_eq!(done.status.code(), Some(1));
     assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
-    assert!(
-        done.stderr.contains("lesson 2 is coming soon"),
-        "{}",
-        done.stderr
-    );
+    assert!(done.stderr.contains("lesson 2 is coming soon"), "{}", done.stderr);
     let done = lab.lab(&["check", "beta"]);
     assert_eq!(done.status.code(), Some(1));
     assert!(done.stderr.contains("coming soon"), "{}", done.stderr);
@@ -275,11 +268,7 @@ fn a_lesson_that_does_not_exist_yet_is_coming_soon_not_an_error_of_usage() {
     let book = lab.lab(&["book", "--open"]);
     assert_eq!(book.status.code(), Some(1));
     assert_eq!(book.stderr.lines().count(), 1, "{}", book.stderr);
-    assert!(
-        book.stderr.contains("crates/pipelab-book"),
-        "{}",
-        book.stderr
-    );
+    assert!(book.stderr.contains("crates/pipelab-book"), "{}", book.stderr);
 }
 
 #[test]
@@ -326,10 +315,7 @@ fn reset_asks_without_yes_then_restores_the_stub_and_names_the_backup() {
     let lib = lab.path("exercises/01-alpha/src/lib.rs");
     let mine = "pub fn answer() -> u32 { 41 }\n";
     fs::write(&lib, mine).unwrap();
-    write(
-        &lab.path("exercises/01-alpha/src/extra.rs"),
-        "// mine too\n",
-    );
+    write(&lab.path("exercises/01-alpha/src/extra.rs"), "// mine too\n");
 
     // No terminal to ask on: refuse, and change nothing.
     let refused = lab.lab(&["reset", "1"]);
@@ -355,11 +341,7 @@ fn reset_asks_without_yes_then_restores_the_stub_and_names_the_backup() {
     let overview = lab.lab(&[]);
     assert_eq!(state_of(&overview.stdout, "Alpha"), "not started");
     let again = lab.lab(&["reset", "1", "--yes"]);
-    assert!(
-        again.stdout.contains("nothing to reset"),
-        "{}",
-        again.stdout
-    );
+    assert!(again.stdout.contains("nothing to reset"), "{}", again.stdout);
 }
 
 #[test]
@@ -499,10 +481,7 @@ fn a_handout_has_no_solutions_builds_without_them_and_says_so() {
     assert!(done.status.success(), "{done:?}");
     assert!(!dir.join("solutions").exists());
     assert!(dir.join("HANDOUT.md").is_file());
-    assert!(
-        dir.join("crates/pipelab/pristine/01-alpha/src/lib.rs")
-            .is_file()
-    );
+    assert!(dir.join("crates/pipelab/pristine/01-alpha/src/lib.rs").is_file());
     let manifest = fs::read_to_string(dir.join("Cargo.toml")).unwrap();
     assert!(!manifest.contains("solutions"), "{manifest}");
     assert!(
@@ -518,11 +497,7 @@ fn a_handout_has_no_solutions_builds_without_them_and_says_so() {
     };
     let solution = student.lab(&["solution", "1"]);
     assert_eq!(solution.status.code(), Some(1));
-    assert!(
-        solution.stdout.contains("not included"),
-        "{}",
-        solution.stdout
-    );
+    assert!(solution.stdout.contains("not included"), "{}", solution.stdout);
 
     // An exercise deleted from a student's copy scores 0; it does not leave
     // the total.
@@ -598,28 +573,17 @@ fn check_gives_a_verdict_then_passes_and_unlocks_the_solution() {
     );
     assert!(!refused.stdout.contains("42"), "{}", refused.stdout);
 
-    fs::write(
-        lab.path("exercises/01-alpha/src/lib.rs"),
-        "this is not rust\n",
-    )
-    .unwrap();
+    fs::write(lab.path("exercises/01-alpha/src/lib.rs"), "this is not rust\n")
+        .unwrap();
     let broken = lab.run_within(BUILDS, &["check", "1"]);
     assert_eq!(broken.status.code(), Some(1));
-    assert!(
-        broken.stdout.contains("does not compile"),
-        "{}",
-        broken.stdout
-    );
+    assert!(broken.stdout.contains("does not compile"), "{}", broken.stdout);
     assert!(broken.stdout.contains("error"), "{}", broken.stdout);
 
     fs::write(lab.path("exercises/01-alpha/src/lib.rs"), SOLVED).unwrap();
     let solved = lab.run_within(BUILDS, &["check", "1"]);
     assert!(solved.status.success(), "{solved:?}");
-    assert!(
-        solved.stdout.contains("All 2 tests pass"),
-        "{}",
-        solved.stdout
-    );
+    assert!(solved.stdout.contains("All 2 tests pass"), "{}", solved.stdout);
     // Nothing changed: the same verdict, from the test programs already built.
     let again = lab.lab(&["check", "1"]);
     assert!(again.status.success(), "{again:?}");
@@ -759,11 +723,7 @@ fn verify_holds_for_a_sound_course_and_catches_a_stale_pristine_copy() {
     .unwrap();
     let stale = lab.run_within(BUILDS, &["verify"]);
     assert_eq!(stale.status.code(), Some(1));
-    assert!(
-        stale.stdout.contains("differs from the stub"),
-        "{}",
-        stale.stdout
-    );
+    assert!(stale.stdout.contains("differs from the stub"), "{}", stale.stdout);
     let pristine = lab.lab(&["pristine"]);
     assert_eq!(pristine.status.code(), Some(1));
     let updated = lab.lab(&["pristine", "--update", "1"]);
@@ -824,9 +784,5 @@ fn the_real_exercise_01_scores_0_as_shipped_and_full_marks_solved() {
         assert_eq!(grade_json(&solved), (max, max, "passed".to_string()));
     }
     let refused = student.lab(&["solution", "1"]);
-    assert!(
-        refused.stdout.contains("not included"),
-        "{}",
-        refused.stdout
-    );
+    assert!(refused.stdout.contains("not included"), "{}", refused.stdout);
 }

@@ -40,17 +40,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let leaked: Vec<String> = open_fds()
-        .into_iter()
-        .filter(|fd| !fds_before.contains(fd))
-        .collect();
+    let leaked: Vec<String> =
+        open_fds().into_iter().filter(|fd| !fds_before.contains(fd)).collect();
 
     println!("pid: {}", std::process::id());
     println!("received-len: {}", delivery.received.len());
-    println!(
-        "received: {:?}",
-        String::from_utf8_lossy(&delivery.received)
-    );
+    println!("received: {:?}", String::from_utf8_lossy(&delivery.received));
     println!("child: {}", labkit::status::explain(&delivery.child));
     println!("leaked-fds: {}", leaked.join(" "));
     ExitCode::SUCCESS

@@ -145,11 +145,8 @@ fn above_pipe_max_size_the_kernel_says_eperm_unless_privileged() {
         .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
         .is_some_and(|mask| mask & (1 << 24) != 0);
     // As we are, and when we are root, as an ordinary user too.
-    let identities = if geteuid().is_root() {
-        vec![false, true]
-    } else {
-        vec![false]
-    };
+    let identities =
+        if geteuid().is_root() { vec![false, true] } else { vec![false] };
     let asked = (ceiling + 1).to_string();
     for as_nobody in identities {
         let report = scenario(&["resize", &asked], as_nobody);

@@ -24,11 +24,8 @@ fn scenario(name: &str) -> Messages {
         "Do you stop when read() returns 0 (end of file)? A loop that ignores 0 \
          spins forever.",
     );
-    let messages: Vec<String> = report
-        .all("message")
-        .into_iter()
-        .map(String::from)
-        .collect();
+    let messages: Vec<String> =
+        report.all("message").into_iter().map(String::from).collect();
     assert_eq!(report.number("count"), messages.len(), "{report:?}");
     Messages {
         messages,

@@ -83,10 +83,8 @@ fn run(count: usize, padding: usize) -> Result<()> {
     let message_refs: Vec<&str> = messages.iter().map(String::as_str).collect();
     let fds_before = open_fds();
     let answers = request_reply(requests.path(), replies.path(), &message_refs);
-    let leaked: Vec<String> = open_fds()
-        .into_iter()
-        .filter(|fd| !fds_before.contains(fd))
-        .collect();
+    let leaked: Vec<String> =
+        open_fds().into_iter().filter(|fd| !fds_before.contains(fd)).collect();
 
     let peer_pid = Pid::from_raw(i32::try_from(peer.id())?);
     let peer_ended = match wait_for_child(peer_pid, LIMIT)? {

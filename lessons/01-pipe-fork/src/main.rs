@@ -101,14 +101,12 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         ),
         &Ok::<_, nix::Error>(0),
     );
-    say(
+    say!(
         Parent,
-        format!(
-            "pid {}: made a pipe: read end is fd {}, write end is fd {}",
-            getpid(),
-            fd_number(&read_end),
-            fd_number(&write_end)
-        ),
+        "pid {}: made a pipe: read end is fd {}, write end is fd {}",
+        getpid(),
+        fd_number(&read_end),
+        fd_number(&write_end)
     );
     // ANCHOR_END: pipe
 
@@ -121,27 +119,21 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         }
         Forked::Parent { child } => child,
     };
-    say(
-        Parent,
-        format!("forked child {child}; both of us now hold both ends"),
-    );
+    say!(Parent, "forked child {child}; both of us now hold both ends");
     // ANCHOR_END: fork
 
     // ANCHOR: close-write-end
     let parents_write_end = if args.keep_write_end {
-        say(
+        say!(
             Parent,
-            "(--keep-write-end) I keep my write end open: the mistake of this lesson",
+            "(--keep-write-end) I keep my write end open: the mistake of this lesson"
         );
         Some(write_end)
     } else {
         // The child now holds the only write end: when it closes it, our
         // read will return 0 (end of file).
         drop(write_end);
-        say(
-            Parent,
-            "closed my write end: the child's is now the only one",
-        );
+        say!(Parent, "closed my write end: the child's is now the only one");
         None
     };
     // ANCHOR_END: close-write-end
@@ -158,12 +150,13 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     // ANCHOR: reap
     // Reap the child, so that it does not linger as a zombie, and learn how it ended.
     match wait_for_child(child, Duration::from_secs(10))? {
-        Some(ended) => say(
-            Parent,
-            format!("reaped child {child}: {}", status::explain(&ended)),
-        ),
+        Some(ended) => {
+            say!(Parent, "reaped child {child}: {}", status::explain(&ended))
+        }
         None => {
-            return Err(format!("child {child} did not exit within 10 s").into());
+            return Err(
+                format!("child {child} did not exit within 10 s").into()
+            );
         }
     }
     // ANCHOR_END: reap
@@ -177,30 +170,26 @@ fn child_writes(args: &Args, write_end: OwnedFd) -> ! {
     for number in 1..=args.count {
         std::thread::sleep(interval);
         let message = format!("message {number} of {}\n", args.count);
-        say(Child, format!("writing {message:?}"));
+        say!(Child, "writing {message:?}");
         let go_quiet = number == 1 && args.pause > 0.0;
         if go_quiet {
             // Said before the write, so that it prints before the parent wakes up.
-            say(
+            say!(
                 Child,
-                format!(
-                    "then going quiet for {} s, my write end still open",
-                    args.pause
-                ),
+                "then going quiet for {} s, my write end still open",
+                args.pause
             );
         }
         let written = write(&write_end, message.as_bytes());
-        trace(
+        trace!(
             Child,
-            &format!(
-                "write({}, {message:?}, {})",
-                fd_number(&write_end),
-                message.len()
-            ),
             &written,
+            "write({}, {message:?}, {})",
+            fd_number(&write_end),
+            message.len()
         );
         if let Err(errno) = written {
-            say(Child, format!("write failed: {errno}; exiting with code 1"));
+            say!(Child, "write failed: {errno}; exiting with code 1");
             exit_child(1);
         }
         if go_quiet {
@@ -208,7 +197,7 @@ fn child_writes(args: &Args, write_end: OwnedFd) -> ! {
         }
     }
     std::thread::sleep(interval);
-    say(Child, "done: closing my write end and exiting with code 0");
+    say!(Child, "done: closing my write end and exiting with code 0");
     // The last write end: once it closes, the parent's read returns 0.
     drop(write_end);
     // _exit, not return: returning would run the parent's code a second time,
@@ -227,45 +216,41 @@ fn parent_reads(read_end: &OwnedFd, patience: Duration) -> nix::Result<bool> {
         // A bare read() would block here for as long as the pipe is empty and
         // a write end is open: possibly forever. Wait with a deadline instead.
         if !wait_readable(read_end.as_fd(), patience)? {
-            say(
+            say!(
                 Kernel,
-                format!(
-                    "no data and no end of file for {:.1} s: read() would still be blocked",
-                    patience.as_secs_f64()
-                ),
+                "no data and no end of file for {:.1} s: read() would still be blocked",
+                patience.as_secs_f64()
             );
             return Ok(false);
         }
         let got = read(read_end, &mut buffer);
-        trace(
+        trace!(
             Parent,
-            &format!("read({}, buf, {})", fd_number(read_end), buffer.len()),
             &got,
+            "read({}, buf, {})",
+            fd_number(read_end),
+            buffer.len()
         );
         let waited = started.elapsed();
         if waited >= Duration::from_secs(1) {
-            say(
+            say!(
                 Kernel,
-                format!(
-                    "read() blocked for {:.1} s: the pipe was empty and a write end was still open",
-                    waited.as_secs_f64()
-                ),
+                "read() blocked for {:.1} s: the pipe was empty and a write end was still open",
+                waited.as_secs_f64()
             );
         }
         match got? {
             0 => {
-                say(
+                say!(
                     Kernel,
-                    "read() returned 0: end of file, every write end is closed",
+                    "read() returned 0: end of file, every write end is closed"
                 );
                 return Ok(true);
             }
-            n => say(
+            n => say!(
                 Parent,
-                format!(
-                    "read {n} bytes: {:?}",
-                    String::from_utf8_lossy(&buffer[..n])
-                ),
+                "read {n} bytes: {:?}",
+                String::from_utf8_lossy(&buffer[..n])
             ),
         }
     }
@@ -278,21 +263,19 @@ fn explain_the_hang(
     parent_kept_write_end: bool,
 ) -> nix::Result<()> {
     if let Some(ended) = wait_for_child(child, Duration::from_secs(10))? {
-        say(
+        say!(
             Parent,
-            format!(
-                "yet the child has already ended: it {}",
-                status::explain(&ended)
-            ),
+            "yet the child has already ended: it {}",
+            status::explain(&ended)
         );
     }
     if parent_kept_write_end {
-        say(
+        say!(
             Note,
             "The parent itself still holds a write end of the pipe. The kernel reports\n\
                    end of file only when every write end is closed, in every process, so this\n\
                    read waits for a writer that is the reader itself: forever, without a deadline.\n\
-                   The fix: drop(write_end) in the parent right after fork().",
+                   The fix: drop(write_end) in the parent right after fork()."
         );
     }
     Ok(())

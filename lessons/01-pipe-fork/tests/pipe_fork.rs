@@ -122,10 +122,7 @@ fn a_forgotten_write_end_means_no_end_of_file_ever() {
         )
     );
     // The explanation names the fix.
-    assert!(
-        done.stdout
-            .contains("The fix: drop(write_end) in the parent")
-    );
+    assert!(done.stdout.contains("The fix: drop(write_end) in the parent"));
 }
 
 #[test]
@@ -159,18 +156,14 @@ fn trace_shows_the_system_calls_and_their_results() {
     let done = pipe_fork(&["--trace", "--count", "1", "--interval-ms", "0"]);
     let parent = said(&done, "parent");
     assert!(
-        parent
-            .iter()
-            .any(|line| line.trim_start().starts_with("pipe2([")
-                && line.ends_with("], O_CLOEXEC) = 0")),
+        parent.iter().any(|line| line.trim_start().starts_with("pipe2([")
+            && line.ends_with("], O_CLOEXEC) = 0")),
         "{}",
         done.stdout
     );
     assert!(
-        parent
-            .iter()
-            .any(|line| line.trim_start().starts_with("read(")
-                && line.ends_with(") = 0")),
+        parent.iter().any(|line| line.trim_start().starts_with("read(")
+            && line.ends_with(") = 0")),
         "the final read returning 0 is traced:\n{}",
         done.stdout
     );
@@ -180,17 +173,12 @@ fn trace_shows_the_system_calls_and_their_results() {
 fn colour_only_when_asked_for() {
     let escape = '\u{1b}';
     let piped = pipe_fork(&["--count", "1", "--interval-ms", "0"]);
-    assert!(
-        !piped.stdout.contains(escape),
-        "escape codes in piped output"
-    );
+    assert!(!piped.stdout.contains(escape), "escape codes in piped output");
     let forced =
         pipe_fork(&["--count", "1", "--interval-ms", "0", "--color", "always"]);
     assert!(forced.stdout.contains(escape), "--color always must colour");
     let mut no_color = Command::new(PIPE_FORK);
-    no_color
-        .args(["--count", "1", "--interval-ms", "0"])
-        .env("NO_COLOR", "1");
+    no_color.args(["--count", "1", "--interval-ms", "0"]).env("NO_COLOR", "1");
     let done = run(&mut no_color, Duration::from_secs(30))
         .expect("pipe-fork finishes");
     assert!(!done.stdout.contains(escape));

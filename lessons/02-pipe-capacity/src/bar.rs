@@ -44,11 +44,7 @@ impl PageBar {
             let mut out = std::io::stdout().lock();
             // Best-effort drawing: the probe's result does not depend on it.
             let _ = write!(out, "\r{}", format_line(Kernel, &self.row(bytes)));
-            let _ = if row_is_complete {
-                writeln!(out)
-            } else {
-                out.flush()
-            };
+            let _ = if row_is_complete { writeln!(out) } else { out.flush() };
         } else if row_is_complete {
             say(Kernel, self.row(bytes));
         }

@@ -33,21 +33,17 @@ pub fn show(page: usize) -> Outcome<()> {
     let (read_end, write_end) = new_pipe()?;
     let size = capacity(write_end.as_fd())?;
     let total = size + READER_DRAINS * page;
-    say(
+    say!(
         Parent,
-        format!(
-            "a {size}-byte pipe (F_GETPIPE_SZ) with an ordinary, blocking write end:\n\
+        "a {size}-byte pipe (F_GETPIPE_SZ) with an ordinary, blocking write end:\n\
              I will write {total} bytes into it, 1 byte per write()"
-        ),
     );
-    say(
+    say!(
         Parent,
-        format!(
-            "my reader child sleeps {:.1} s, reads {page} bytes {READER_DRAINS} times \
+        "my reader child sleeps {:.1} s, reads {page} bytes {READER_DRAINS} times \
              {:.1} s apart, then the rest",
-            READER_FIRST_PAUSE.as_secs_f64(),
-            READER_PAUSE.as_secs_f64()
-        ),
+        READER_FIRST_PAUSE.as_secs_f64(),
+        READER_PAUSE.as_secs_f64()
     );
     let start = Instant::now();
     // ANCHOR: fork-reader
@@ -63,7 +59,7 @@ pub fn show(page: usize) -> Outcome<()> {
     // The child is the only reader now. Should it die, my writes fail with
     // EPIPE at once instead of waiting forever for room.
     drop(read_end);
-    say(Parent, format!("forked my reader, child {reader}"));
+    say!(Parent, "forked my reader, child {reader}");
     // ANCHOR_END: fork-reader
 
     // ANCHOR: blocking-writes
@@ -74,12 +70,10 @@ pub fn show(page: usize) -> Outcome<()> {
     alarm::cancel();
     // ANCHOR_END: blocking-writes
     if written.is_ok() {
-        say(
+        say!(
             Parent,
-            format!(
-                "{} wrote all {total} bytes; closing my write end",
-                stamp(start)
-            ),
+            "{} wrote all {total} bytes; closing my write end",
+            stamp(start)
         );
     }
     // The reader's read() returns 0 (end of file) once this, the last write end, is closed.
@@ -87,12 +81,10 @@ pub fn show(page: usize) -> Outcome<()> {
 
     // Reap the reader whatever happened to the writes: no zombie is left behind.
     match checked("waitpid", wait_for_child(reader, PATIENCE))? {
-        Some(ended) => say(
+        Some(ended) => say!(
             Parent,
-            format!(
-                "reaped my reader, child {reader}: {}",
-                status::explain(&ended)
-            ),
+            "reaped my reader, child {reader}: {}",
+            status::explain(&ended)
         ),
         None => {
             return Err(format!(
@@ -101,13 +93,11 @@ pub fn show(page: usize) -> Outcome<()> {
         }
     }
     written?;
-    say(
+    say!(
         Note,
-        format!(
-            "A blocking write into a full pipe waits; it does not fail. The writer stopped\n\
+        "A blocking write into a full pipe waits; it does not fail. The writer stopped\n\
              with the pipe holding {size} bytes, and each page the reader took let exactly\n\
              one page more in."
-        ),
     );
     Ok(())
 }
@@ -121,7 +111,7 @@ fn write_byte_by_byte(
     total: usize,
     start: Instant,
 ) -> Outcome<()> {
-    say(Parent, format!("{} writing", stamp(start)));
+    say!(Parent, "{} writing", stamp(start));
     for written in 0..total {
         let before = Instant::now();
         let wrote = write(write_end, b"x");
@@ -129,14 +119,12 @@ fn write_byte_by_byte(
         if waited > BLOCKED {
             let call = format!("write({}, \"x\", 1)", fd_number(write_end));
             trace(Parent, &call, &wrote);
-            say(
+            say!(
                 Parent,
-                format!(
-                    "{} write() was blocked {:.2} s after {written} bytes; \
+                "{} write() was blocked {:.2} s after {written} bytes; \
                      it went on when the reader made room",
-                    stamp(start),
-                    waited.as_secs_f64()
-                ),
+                stamp(start),
+                waited.as_secs_f64()
             );
         }
         checked("write", wrote)?;
@@ -158,17 +146,14 @@ fn reader_drains(read_end: &OwnedFd, page: usize, start: Instant) -> i32 {
     std::thread::sleep(READER_FIRST_PAUSE);
     let mut got = 0;
     for _ in 0..READER_DRAINS {
-        say(Child, format!("{} reading {page} bytes", stamp(start)));
+        say!(Child, "{} reading {page} bytes", stamp(start));
         match read_some(read_end, page) {
             Some(taken) => got += taken,
             None => return 1,
         }
         std::thread::sleep(READER_PAUSE);
     }
-    say(
-        Child,
-        format!("{} reading the rest until end of file", stamp(start)),
-    );
+    say!(Child, "{} reading the rest until end of file", stamp(start));
     loop {
         match read_some(read_end, 64 * 1024) {
             Some(0) => break,
@@ -176,11 +161,9 @@ fn reader_drains(read_end: &OwnedFd, page: usize, start: Instant) -> i32 {
             None => return 1,
         }
     }
-    say(
+    say!(
         Kernel,
-        format!(
-            "read() returned 0, end of file: the reader got {got} bytes in all"
-        ),
+        "read() returned 0, end of file: the reader got {got} bytes in all"
     );
     0
 }

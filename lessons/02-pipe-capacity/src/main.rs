@@ -93,10 +93,9 @@ fn pipe_size(text: &str) -> Result<i32, String> {
             Err("a pipe cannot hold 0 bytes: ask for at least 1".to_string())
         }
         Ok(bytes) => Ok(bytes),
-        Err(_) => Err(format!(
-            "fcntl(F_SETPIPE_SZ) takes at most {} bytes",
-            i32::MAX
-        )),
+        Err(_) => {
+            Err(format!("fcntl(F_SETPIPE_SZ) takes at most {} bytes", i32::MAX))
+        }
     }
 }
 
@@ -133,13 +132,11 @@ fn probe_view(args: &Args, page: usize) -> Outcome<ExitCode> {
 
     // ANCHOR: probe-view
     let (read_end, write_end) = new_pipe()?;
-    say(
+    say!(
         Parent,
-        format!(
-            "made a pipe: read end fd {}, write end fd {}; nobody will read from it",
-            fd_number(&read_end),
-            fd_number(&write_end)
-        ),
+        "made a pipe: read end fd {}, write end fd {}; nobody will read from it",
+        fd_number(&read_end),
+        fd_number(&write_end)
     );
     let probed = probe(write_end.as_fd(), page, step_delay)?;
     let mut agreed = agrees_with_kernel(write_end.as_fd(), probed)?;
@@ -148,10 +145,10 @@ fn probe_view(args: &Args, page: usize) -> Outcome<ExitCode> {
     // ANCHOR_END: probe-view
 
     let Some(requested) = args.size else {
-        say(
+        say!(
             Note,
             "next: --size 1000000 resizes a pipe; --show blocking, --show write-sizes\n\
-             and --show pipe-buf are the other experiments",
+             and --show pipe-buf are the other experiments"
         );
         return Ok(exit_code(agreed));
     };
@@ -159,26 +156,22 @@ fn probe_view(args: &Args, page: usize) -> Outcome<ExitCode> {
     // ANCHOR: reprobe
     // A fresh pipe: resizing a full one to less than it holds fails (EBUSY).
     let (read_end, write_end) = new_pipe()?;
-    say(
+    say!(
         Parent,
-        format!(
-            "made a fresh pipe to resize: read end fd {}, write end fd {}",
-            fd_number(&read_end),
-            fd_number(&write_end)
-        ),
+        "made a fresh pipe to resize: read end fd {}, write end fd {}",
+        fd_number(&read_end),
+        fd_number(&write_end)
     );
     let granted = resize::resize(write_end.as_fd(), requested, page)?;
     let probed = probe(write_end.as_fd(), page, step_delay)?;
     agreed &= agrees_with_kernel(write_end.as_fd(), probed)?;
     if probed == granted {
-        say(Note, "the probe finds exactly what F_SETPIPE_SZ granted");
+        say!(Note, "the probe finds exactly what F_SETPIPE_SZ granted");
     } else {
         agreed = false;
-        say(
+        say!(
             Note,
-            format!(
-                "F_SETPIPE_SZ granted {granted}, yet the probe found {probed}"
-            ),
+            "F_SETPIPE_SZ granted {granted}, yet the probe found {probed}"
         );
     }
     // Done with the resized pipe too: closing both ends frees its pages.
@@ -196,36 +189,30 @@ fn probe(
     step_delay: Duration,
 ) -> Outcome<usize> {
     let original_flags = set_nonblocking(write_end)?;
-    say(
+    say!(
         Parent,
         "set O_NONBLOCK on the write end: once the pipe is full, write() fails\n\
-         with EAGAIN instead of waiting for a reader that will never come",
+         with EAGAIN instead of waiting for a reader that will never come"
     );
-    say(
+    say!(
         Parent,
-        format!(
-            "writing 1 byte per write() until EAGAIN; a # is one page ({page} bytes) of the pipe"
-        ),
+        "writing 1 byte per write() until EAGAIN; a # is one page ({page} bytes) of the pipe"
     );
     let mut bar = PageBar::new(page, step_delay);
     let filled = fill(write_end, 1, |bytes| bar.update(bytes))?;
     bar.finish(filled.bytes);
-    say(
+    say!(
         Kernel,
-        format!(
-            "write() = -1 EAGAIN after {} writes: the pipe is full",
-            filled.writes
-        ),
+        "write() = -1 EAGAIN after {} writes: the pipe is full",
+        filled.writes
     );
     // Whoever uses this descriptor next expects it as it was: blocking.
     restore_flags(write_end, original_flags)?;
-    say(
+    say!(
         Parent,
-        format!(
-            "probed capacity: {} bytes ({} pages of {page})",
-            filled.bytes,
-            filled.bytes / page
-        ),
+        "probed capacity: {} bytes ({} pages of {page})",
+        filled.bytes,
+        filled.bytes / page
     );
     Ok(filled.bytes)
 }
@@ -238,15 +225,13 @@ fn agrees_with_kernel(
     probed: usize,
 ) -> Outcome<bool> {
     let reported = capacity(write_end)?;
-    say(Kernel, format!("fcntl(F_GETPIPE_SZ) = {reported}"));
+    say!(Kernel, "fcntl(F_GETPIPE_SZ) = {reported}");
     if reported == probed {
-        say(Note, "the probe and the kernel agree");
+        say!(Note, "the probe and the kernel agree");
     } else {
-        say(
+        say!(
             Note,
-            format!(
-                "the probe found {probed} bytes, the kernel reports {reported}"
-            ),
+            "the probe found {probed} bytes, the kernel reports {reported}"
         );
     }
     Ok(reported == probed)
@@ -254,9 +239,5 @@ fn agrees_with_kernel(
 // ANCHOR_END: compare
 
 fn exit_code(agreed: bool) -> ExitCode {
-    if agreed {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    if agreed { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

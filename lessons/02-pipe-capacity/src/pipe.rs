@@ -48,14 +48,10 @@ pub fn page_size() -> Outcome<usize> {
 /// they were, for [`restore_flags`].
 pub fn set_nonblocking(fd: BorrowedFd<'_>) -> Outcome<OFlag> {
     let got = fcntl(fd, FcntlArg::F_GETFL);
-    trace(Parent, &format!("fcntl({}, F_GETFL)", fd_number(fd)), &got);
+    trace!(Parent, &got, "fcntl({}, F_GETFL)", fd_number(fd));
     let original = OFlag::from_bits_retain(checked("fcntl(F_GETFL)", got)?);
     let set = fcntl(fd, FcntlArg::F_SETFL(original | OFlag::O_NONBLOCK));
-    trace(
-        Parent,
-        &format!("fcntl({}, F_SETFL, O_NONBLOCK)", fd_number(fd)),
-        &set,
-    );
+    trace!(Parent, &set, "fcntl({}, F_SETFL, O_NONBLOCK)", fd_number(fd));
     checked("fcntl(F_SETFL)", set)?;
     Ok(original)
 }
@@ -64,10 +60,12 @@ pub fn set_nonblocking(fd: BorrowedFd<'_>) -> Outcome<OFlag> {
 /// Puts back the flags [`set_nonblocking`] returned.
 pub fn restore_flags(fd: BorrowedFd<'_>, original: OFlag) -> Outcome<()> {
     let set = fcntl(fd, FcntlArg::F_SETFL(original));
-    trace(
+    trace!(
         Parent,
-        &format!("fcntl({}, F_SETFL, {:#o})", fd_number(fd), original.bits()),
         &set,
+        "fcntl({}, F_SETFL, {:#o})",
+        fd_number(fd),
+        original.bits()
     );
     checked("fcntl(F_SETFL)", set).map(drop)
 }
@@ -77,11 +75,7 @@ pub fn restore_flags(fd: BorrowedFd<'_>, original: OFlag) -> Outcome<()> {
 #[cfg(target_os = "linux")]
 pub fn capacity(fd: BorrowedFd<'_>) -> Outcome<usize> {
     let got = fcntl(fd, FcntlArg::F_GETPIPE_SZ);
-    trace(
-        Parent,
-        &format!("fcntl({}, F_GETPIPE_SZ)", fd_number(fd)),
-        &got,
-    );
+    trace!(Parent, &got, "fcntl({}, F_GETPIPE_SZ)", fd_number(fd));
     Ok(checked("fcntl(F_GETPIPE_SZ)", got)? as usize)
 }
 // ANCHOR_END: getpipe
@@ -129,11 +123,7 @@ pub fn fill(
     mut after_write: impl FnMut(usize),
 ) -> Outcome<Filled> {
     let data = vec![b'x'; chunk];
-    let mut filled = Filled {
-        bytes: 0,
-        writes: 0,
-        short_writes: 0,
-    };
+    let mut filled = Filled { bytes: 0, writes: 0, short_writes: 0 };
     loop {
         let written = write(write_end, &data);
         // Thousands of writes look alike: trace the first one and the last.

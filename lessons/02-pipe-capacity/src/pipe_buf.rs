@@ -21,11 +21,9 @@ use crate::pipe::{
 const PIPE_BUF: usize = libc::PIPE_BUF;
 
 pub fn show() -> Outcome<()> {
-    say(
+    say!(
         Note,
-        format!(
-            "PIPE_BUF is {PIPE_BUF}: a write of at most {PIPE_BUF} bytes goes in whole or not at all"
-        ),
+        "PIPE_BUF is {PIPE_BUF}: a write of at most {PIPE_BUF} bytes goes in whole or not at all"
     );
     // ANCHOR: atomic
     let (read_end, write_end) = almost_full_pipe()?;
@@ -36,18 +34,18 @@ pub fn show() -> Outcome<()> {
     // ANCHOR_END: atomic
 
     // ANCHOR: split
-    say(Parent, "again, with a write larger than PIPE_BUF");
+    say!(Parent, "again, with a write larger than PIPE_BUF");
     let (read_end, write_end) = almost_full_pipe()?;
     try_write(write_end.as_fd(), PIPE_BUF + 1)?;
     // Nobody reads these bytes: closing both ends discards them.
     drop((read_end, write_end));
     // ANCHOR_END: split
-    say(
+    say!(
         Note,
         "Up to PIPE_BUF, a write never goes in partly, so lines written by several\n\
          writers never mix. Above it the kernel may split a write: of the 4097 bytes\n\
          (a page and 1), it put the odd byte into the last page, found no free page\n\
-         for the rest, and returned 1. The caller must write the other 4096 later.",
+         for the rest, and returned 1. The caller must write the other 4096 later."
     );
     Ok(())
 }
@@ -59,12 +57,10 @@ fn almost_full_pipe() -> Outcome<(OwnedFd, OwnedFd)> {
     let size = capacity(write_end.as_fd())?;
     let first = size - (PIPE_BUF - 1);
     let written = checked("write", write(&write_end, &vec![b'x'; first]))?;
-    say(
+    say!(
         Parent,
-        format!(
-            "filled a fresh {size}-byte pipe with {written} bytes: {} bytes are free",
-            size - written
-        ),
+        "filled a fresh {size}-byte pipe with {written} bytes: {} bytes are free",
+        size - written
     );
     Ok((read_end, write_end))
 }
@@ -76,18 +72,15 @@ fn try_write(write_end: BorrowedFd<'_>, length: usize) -> Outcome<()> {
     trace(Parent, &call, &written);
     let what = format!("{length}-byte write into {} free bytes", PIPE_BUF - 1);
     match written {
-        Err(Errno::EAGAIN) => say(
-            Kernel,
-            format!("{what}: -1 EAGAIN, nothing written (all or nothing)"),
-        ),
-        Ok(taken) if taken == length => {
-            say(Kernel, format!("{what}: {taken} written, all of it"))
+        Err(Errno::EAGAIN) => {
+            say!(Kernel, "{what}: -1 EAGAIN, nothing written (all or nothing)")
         }
-        Ok(taken) => say(
+        Ok(taken) if taken == length => {
+            say!(Kernel, "{what}: {taken} written, all of it")
+        }
+        Ok(taken) => say!(
             Kernel,
-            format!(
-                "{what}: {taken} written, the rest refused (a partial write)"
-            ),
+            "{what}: {taken} written, the rest refused (a partial write)"
         ),
         Err(errno) => return Err(format!("write: {errno}")),
     }

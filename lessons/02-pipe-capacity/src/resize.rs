@@ -88,54 +88,44 @@ pub fn resize(
         .trim()
         .parse()
         .map_err(|error| format!("reading {PIPE_MAX_SIZE}: {error}"))?;
-    say(
+    say!(
         Kernel,
-        format!(
-            "{PIPE_MAX_SIZE} = {ceiling}: the most a process may ask for without CAP_SYS_RESOURCE"
-        ),
+        "{PIPE_MAX_SIZE} = {ceiling}: the most a process may ask for without CAP_SYS_RESOURCE"
     );
     let privilege = Privilege::of_this_process()?;
     say(Note, privilege.describe());
 
-    say(
+    say!(
         Parent,
-        format!(
-            "asking for {requested} bytes: fcntl(F_SETPIPE_SZ, {requested})"
-        ),
+        "asking for {requested} bytes: fcntl(F_SETPIPE_SZ, {requested})"
     );
     let rounded = rounded_request(requested as usize, page);
     match set_capacity(write_end, requested) {
         Ok(granted) => {
-            say(
+            say!(
                 Kernel,
-                format!(
-                    "granted {granted} bytes for {requested} asked: {} pages of {page} bytes",
-                    granted / page
-                ),
+                "granted {granted} bytes for {requested} asked: {} pages of {page} bytes",
+                granted / page
             );
             if granted != requested as usize {
-                say(
+                say!(
                     Note,
                     "the kernel rounds a request up to a power-of-two number of pages \
-                     (and never below one page)",
+                     (and never below one page)"
                 );
             }
             Ok(granted)
         }
         Err(Errno::EPERM) => {
-            say(
+            say!(
                 Kernel,
-                format!(
-                    "fcntl(F_SETPIPE_SZ, {requested}) = -1 EPERM (Operation not permitted)"
-                ),
+                "fcntl(F_SETPIPE_SZ, {requested}) = -1 EPERM (Operation not permitted)"
             );
             if rounded > ceiling {
-                say(
+                say!(
                     Note,
-                    format!(
-                        "{requested} rounds up to {rounded} bytes, above the ceiling of {ceiling}:\n\
+                    "{requested} rounds up to {rounded} bytes, above the ceiling of {ceiling}:\n\
                          only a process with CAP_SYS_RESOURCE may go there, and this one has none"
-                    ),
                 );
                 Err(format!(
                     "--size {requested}: refused with EPERM: {rounded} bytes is above \

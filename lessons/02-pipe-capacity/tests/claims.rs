@@ -60,11 +60,7 @@ fn lesson_ok(args: &[&str], as_nobody: bool) -> String {
 /// The ways to run a claim that depends on privilege: as we are, and, when
 /// we are root, also as an ordinary user.
 fn identities() -> Vec<bool> {
-    if geteuid().is_root() {
-        vec![false, true]
-    } else {
-        vec![false]
-    }
+    if geteuid().is_root() { vec![false, true] } else { vec![false] }
 }
 
 /// A fresh pipe (read end, write end), made by the test itself: no fork.
@@ -79,9 +75,8 @@ fn fresh_pipe_size() -> usize {
 }
 
 fn page_size() -> usize {
-    sysconf(SysconfVar::PAGE_SIZE)
-        .expect("sysconf")
-        .expect("a page size") as usize
+    sysconf(SysconfVar::PAGE_SIZE).expect("sysconf").expect("a page size")
+        as usize
 }
 
 fn pipe_max_size() -> usize {
@@ -140,11 +135,7 @@ fn timestamp(line: &str) -> f64 {
 fn the_probe_finds_what_f_getpipe_sz_reports() {
     let expected = fresh_pipe_size();
     let out = lesson_ok(&[], false);
-    assert_eq!(
-        the_number_after(&out, "probed capacity: "),
-        expected,
-        "{out}"
-    );
+    assert_eq!(the_number_after(&out, "probed capacity: "), expected, "{out}");
     assert_eq!(
         the_number_after(&out, "fcntl(F_GETPIPE_SZ) = "),
         expected,
@@ -276,11 +267,7 @@ fn a_blocking_writer_stops_exactly_when_the_pipe_is_full() {
         .flat_map(|line| numbers_after(line, " s reading "))
         .collect();
     assert_eq!(reads.len(), 3, "three reads of a page:\n{out}");
-    assert_eq!(
-        blocked_after.len(),
-        reads.len(),
-        "one wait per read:\n{out}"
-    );
+    assert_eq!(blocked_after.len(), reads.len(), "one wait per read:\n{out}");
     // Each time the writer stopped, the pipe held exactly its capacity:
     // everything written so far, minus everything the reader had taken.
     let mut taken = 0;
@@ -389,9 +376,6 @@ fn trace_shows_the_calls_and_their_results() {
 
 #[test]
 fn colour_only_when_asked_for() {
-    assert!(
-        !lesson_ok(&[], false).contains('\x1b'),
-        "piped output is plain"
-    );
+    assert!(!lesson_ok(&[], false).contains('\x1b'), "piped output is plain");
     assert!(lesson_ok(&["--color", "always"], false).contains('\x1b'));
 }

@@ -106,37 +106,37 @@ fn main() -> ExitCode {
 
 fn demo() -> Result<ExitCode, Box<dyn Error>> {
     // ANCHOR: rust-twist
-    say(
+    say!(
         Note,
-        "Before main() ran, the Rust runtime set SIGPIPE to SIG_IGN (ignored).",
+        "Before main() ran, the Rust runtime set SIGPIPE to SIG_IGN (ignored)."
     );
     say(Kernel, sigpipe_in_proc(Parent)?);
     // ANCHOR_END: rust-twist
 
     // ANCHOR: two-runs
-    say(
+    say!(
         Note,
-        "1. The child restores SIGPIPE to SIG_DFL, the disposition a C program starts with.",
+        "1. The child restores SIGPIPE to SIG_DFL, the disposition a C program starts with."
     );
     let (child, raw) = writer_meets_closed_pipe(Disposition::Default)?;
     explain_status_word(child, raw);
 
-    say(
+    say!(
         Note,
-        "2. The child keeps SIGPIPE ignored, as it inherited it from the Rust runtime.",
+        "2. The child keeps SIGPIPE ignored, as it inherited it from the Rust runtime."
     );
     let (child, raw) = writer_meets_closed_pipe(Disposition::Ignore)?;
     explain_status_word(child, raw);
     // ANCHOR_END: two-runs
 
-    say(
+    say!(
         Note,
         "With SIG_DFL the writer dies inside write(), with no chance to say or clean up anything.\n\
          With SIG_IGN the write fails with EPIPE and the writer decides what to do.\n\
          Every Rust program is of the second kind: see what println! makes of EPIPE:\n\
-         \x20 cargo lab run 3 -- --mode rust-default   | head -n 1; echo ${PIPESTATUS[0]}\n\
-         \x20 cargo lab run 3 -- --mode default-signal | head -n 1; echo ${PIPESTATUS[0]}\n\
-         \x20 cargo lab run 3 -- --mode graceful       | head -n 1; echo ${PIPESTATUS[0]}",
+         \x20 cargo lab run 3 -- --mode rust-default   | head -n 1; echo ${{PIPESTATUS[0]}}\n\
+         \x20 cargo lab run 3 -- --mode default-signal | head -n 1; echo ${{PIPESTATUS[0]}}\n\
+         \x20 cargo lab run 3 -- --mode graceful       | head -n 1; echo ${{PIPESTATUS[0]}}"
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -157,13 +157,11 @@ fn writer_meets_closed_pipe(
         ),
         &Ok::<_, Errno>(0),
     );
-    say(
+    say!(
         Parent,
-        format!(
-            "made a pipe: read end fd {}, write end fd {}",
-            read_end.as_raw_fd(),
-            write_end.as_raw_fd()
-        ),
+        "made a pipe: read end fd {}, write end fd {}",
+        read_end.as_raw_fd(),
+        write_end.as_raw_fd()
     );
     let child = match fork()? {
         Forked::Child => child_writes(read_end, write_end, disposition),
@@ -171,11 +169,9 @@ fn writer_meets_closed_pipe(
     };
     // The parent never writes: the child's write end is the one that matters.
     drop(write_end);
-    say(
+    say!(
         Parent,
-        format!(
-            "forked child {child}; closing my read end, the last one: nobody can read now"
-        ),
+        "forked child {child}; closing my read end, the last one: nobody can read now"
     );
     // The child closed its copy first thing, so this is the last read end:
     // from here on the pipe has no reader, and never will again.
@@ -208,18 +204,18 @@ fn child_writes(
         eprintln!("sigpipe: child: {error}");
         exit_child(1);
     }
-    say(
+    say!(
         Kernel,
-        "poll() reports POLLERR on the child's write end: no read end is open anywhere",
+        "poll() reports POLLERR on the child's write end: no read end is open anywhere"
     );
 
     if disposition == Disposition::Default {
-        say(
+        say!(
             Child,
-            "signal(SIGPIPE, SIG_DFL): SIGPIPE's default action again, which is to terminate",
+            "signal(SIGPIPE, SIG_DFL): SIGPIPE's default action again, which is to terminate"
         );
         let restored = set_disposition(Signal::SIGPIPE, Disposition::Default);
-        trace(Child, "signal(SIGPIPE, SIG_DFL)", &restored.map(|()| 0));
+        trace!(Child, &restored.map(|()| 0), "signal(SIGPIPE, SIG_DFL)");
         if let Err(errno) = restored {
             eprintln!("sigpipe: child: signal(SIGPIPE, SIG_DFL): {errno}");
             exit_child(1);
@@ -231,46 +227,35 @@ fn child_writes(
     }
 
     let message = "hello?\n";
-    say(
-        Child,
-        format!("writing {} bytes into the pipe...", message.len()),
-    );
+    say!(Child, "writing {} bytes into the pipe...", message.len());
     let written = write(&write_end, message.as_bytes());
     // With SIG_DFL, nothing below runs: the kernel ends this process inside
     // write(), before it returns.
-    trace(
+    trace!(
         Child,
-        &format!(
-            "write({}, {message:?}, {})",
-            write_end.as_raw_fd(),
-            message.len()
-        ),
         &written,
+        "write({}, {message:?}, {})",
+        write_end.as_raw_fd(),
+        message.len()
     );
     match written {
         Err(Errno::EPIPE) => {
-            say(
+            say!(
                 Child,
-                "write() failed with EPIPE (Broken pipe): nobody will ever read this pipe",
+                "write() failed with EPIPE (Broken pipe): nobody will ever read this pipe"
             );
-            say(
+            say!(
                 Child,
-                "I stop writing and exit with code 0: the reader had all it wanted",
+                "I stop writing and exit with code 0: the reader had all it wanted"
             );
             exit_child(0)
         }
         Err(errno) => {
-            say(
-                Child,
-                format!("write() failed with {errno:?}: {}", errno.desc()),
-            );
+            say!(Child, "write() failed with {errno:?}: {}", errno.desc());
             exit_child(1)
         }
         Ok(count) => {
-            say(
-                Child,
-                format!("write() took {count} bytes that nobody will read"),
-            );
+            say!(Child, "write() took {count} bytes that nobody will read");
             exit_child(1)
         }
     }
@@ -289,13 +274,11 @@ fn wait_until_no_reader(write_end: &OwnedFd) -> Result<(), String> {
     loop {
         let mut fds = [PollFd::new(write_end.as_fd(), PollFlags::empty())];
         let polled = poll(&mut fds, PollTimeout::from(millis));
-        trace(
+        trace!(
             Child,
-            &format!(
-                "poll([{{fd={}, events=0}}], 1, {millis})",
-                write_end.as_raw_fd()
-            ),
             &polled,
+            "poll([{{fd={}, events=0}}], 1, {millis})",
+            write_end.as_raw_fd()
         );
         match polled {
             Err(Errno::EINTR) => continue,
@@ -343,50 +326,32 @@ fn sigpipe_in_proc(who: Speaker) -> Result<String, Box<dyn Error>> {
 /// Reads the status word the way the C macros do, then shows what nix, std
 /// and a shell make of it.
 fn explain_status_word(child: Pid, raw: i32) {
-    say(
-        Parent,
-        format!("waitpid() stored the status word {raw:#06x}"),
-    );
+    say!(Parent, "waitpid() stored the status word {raw:#06x}");
     if let Ok(decoded) = WaitStatus::from_raw(child, raw) {
-        say(
-            Parent,
-            format!("nix decodes it as {}", without_pid(&decoded)),
-        );
+        say!(Parent, "nix decodes it as {}", without_pid(&decoded));
     }
     let signal = raw & 0x7f;
     let high_byte = (raw >> 8) & 0xff;
     if signal != 0 {
-        say(
+        say!(
             Note,
-            format!(
-                "status & 0x7f = {signal}: a signal ended the child: {signal} is {}",
-                signal_name(signal)
-            ),
+            "status & 0x7f = {signal}: a signal ended the child: {signal} is {}",
+            signal_name(signal)
         );
-        say(
+        say!(
             Note,
-            format!(
-                "(status >> 8) & 0xff = {high_byte}: no exit code, the child never called exit()"
-            ),
+            "(status >> 8) & 0xff = {high_byte}: no exit code, the child never called exit()"
         );
     } else {
-        say(
-            Note,
-            "status & 0x7f = 0: no signal ended the child: it exited",
-        );
-        say(
-            Note,
-            format!("(status >> 8) & 0xff = {high_byte}: its exit code"),
-        );
+        say!(Note, "status & 0x7f = 0: no signal ended the child: it exited");
+        say!(Note, "(status >> 8) & 0xff = {high_byte}: its exit code");
     }
     let status = ExitStatus::from_raw(raw);
-    say(
+    say!(
         Note,
-        format!(
-            "std::process::ExitStatus: code() = {:?}, signal() = {:?}",
-            status.code(),
-            status.signal()
-        ),
+        "std::process::ExitStatus: code() = {:?}, signal() = {:?}",
+        status.code(),
+        status.signal()
     );
     if let Some(shell) = shell_status(status) {
         let sum = if signal != 0 {
@@ -394,7 +359,7 @@ fn explain_status_word(child: Pid, raw: i32) {
         } else {
             String::new()
         };
-        say(Note, format!("a shell would put {shell}{sum} in $?"));
+        say!(Note, "a shell would put {shell}{sum} in $?");
     }
 }
 // ANCHOR_END: status-word

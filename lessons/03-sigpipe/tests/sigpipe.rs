@@ -79,10 +79,7 @@ fn with_sigpipe_at_its_default_the_child_is_killed_by_signal_13() {
     );
     assert!(has(&part1, "status & 0x7f = 13:"), "{all}");
     assert!(has(&part1, "code() = None, signal() = Some(13)"), "{all}");
-    assert!(
-        has(&part1, "a shell would put 141 (128 + 13) in $?"),
-        "{all}"
-    );
+    assert!(has(&part1, "a shell would put 141 (128 + 13) in $?"), "{all}");
 }
 
 #[test]
@@ -114,10 +111,7 @@ fn with_sigpipe_ignored_the_write_fails_with_epipe() {
         .iter()
         .find(|line| line.starts_with(" child |   write("))
         .unwrap_or_else(|| panic!("no traced write in part 2:\n{all}"));
-    assert!(
-        write_call.ends_with("= -1 EPIPE (Broken pipe)"),
-        "{write_call}"
-    );
+    assert!(write_call.ends_with("= -1 EPIPE (Broken pipe)"), "{write_call}");
     assert!(has(&part2, " child | write() failed with EPIPE"), "{all}");
     assert!(
         has(&part2, "parent | nix decodes it as Exited(child, 0)"),
@@ -153,10 +147,7 @@ fn the_rust_runtime_ignores_sigpipe_and_a_forked_child_inherits_it() {
         .iter()
         .find(|line| line.contains("/proc/self/status of the child"))
         .expect("part 2 reports on the child");
-    assert!(
-        inherited.ends_with("SIGPIPE is ignored (SIG_IGN)"),
-        "{inherited}"
-    );
+    assert!(inherited.ends_with("SIGPIPE is ignored (SIG_IGN)"), "{inherited}");
 }
 
 /// The outcome of `sigpipe --mode MODE | head -n 1` in bash: what head
@@ -198,9 +189,7 @@ fn rust_default_panics_on_a_closed_stdout_with_status_101() {
     assert_eq!(result.head_printed, "line 1");
     assert_eq!(result.writer_status, "101");
     assert!(
-        result
-            .writer_stderr
-            .contains("failed printing to stdout: Broken pipe"),
+        result.writer_stderr.contains("failed printing to stdout: Broken pipe"),
         "{}",
         result.writer_stderr
     );
@@ -241,18 +230,13 @@ fn piped_output_holds_no_colour() {
 
 #[test]
 fn bad_input_gets_one_line_and_status_2() {
-    for args in [
-        &["--mode", "loud"][..],
-        &["--mode", "graceful", "--lines", "0"],
-    ] {
+    for args in
+        [&["--mode", "loud"][..], &["--mode", "graceful", "--lines", "0"]]
+    {
         let done =
             bounded(Command::new(SIGPIPE).args(args), "sigpipe with bad input");
         assert_eq!(done.status.code(), Some(2), "{args:?}");
         assert_eq!(done.stderr.lines().count(), 1, "{args:?}: {}", done.stderr);
-        assert!(
-            done.stderr.starts_with("sigpipe: error:"),
-            "{}",
-            done.stderr
-        );
+        assert!(done.stderr.starts_with("sigpipe: error:"), "{}", done.stderr);
     }
 }

@@ -52,10 +52,7 @@ impl FramingArgs {
 
     /// A decoder for a stream framed this way.
     pub fn decoder(&self) -> Decoder {
-        Decoder {
-            args: self.clone(),
-            pending: Vec::new(),
-        }
+        Decoder { args: self.clone(), pending: Vec::new() }
     }
 
     // ANCHOR: encode

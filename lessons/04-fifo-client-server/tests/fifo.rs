@@ -54,13 +54,7 @@ impl Running {
             let _ = stderr.read_to_string(&mut text);
             text
         });
-        Running {
-            name,
-            child,
-            lines,
-            seen: Vec::new(),
-            stderr: Some(stderr),
-        }
+        Running { name, child, lines, seen: Vec::new(), stderr: Some(stderr) }
     }
 
     /// Waits (bounded) for a line of output containing `needle`.
@@ -136,11 +130,7 @@ fn server(path: &Path, extra: &[&str]) -> Running {
 
 fn client(path: &Path, extra: &[&str]) -> Command {
     let mut command = Command::new(CLIENT);
-    command
-        .arg("--path")
-        .arg(path)
-        .args(extra)
-        .args(["--color", "never"]);
+    command.arg("--path").arg(path).args(extra).args(["--color", "never"]);
     command
 }
 
@@ -149,10 +139,7 @@ fn make_fifo(path: &Path) {
 }
 
 fn entries(dir: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .collect()
+    std::fs::read_dir(dir).unwrap().map(|entry| entry.unwrap().path()).collect()
 }
 
 fn count(haystack: &str, needle: &str) -> usize {
@@ -161,11 +148,7 @@ fn count(haystack: &str, needle: &str) -> usize {
 
 /// Asserts an error came as exactly one line on stderr, with `words` in it.
 fn assert_one_line(stderr: &str, words: &str) {
-    assert_eq!(
-        stderr.lines().count(),
-        1,
-        "one line expected, got:\n{stderr}"
-    );
+    assert_eq!(stderr.lines().count(), 1, "one line expected, got:\n{stderr}");
     assert!(stderr.contains(words), "expected {words:?} in {stderr:?}");
 }
 
@@ -211,18 +194,10 @@ fn the_default_fifo_is_0600_in_a_0700_directory() {
     let dir = entries(tmp.path()).pop().expect("the private directory");
     let fifo = dir.join("fifo");
     let mode = |path: &Path| {
-        std::fs::symlink_metadata(path)
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777
+        std::fs::symlink_metadata(path).unwrap().permissions().mode() & 0o777
     };
     assert_eq!(mode(&dir), 0o700);
-    assert_eq!(
-        mode(&fifo) & 0o077,
-        0,
-        "nobody but the owner may use the FIFO"
-    );
+    assert_eq!(mode(&fifo) & 0o077, 0, "nobody but the owner may use the FIFO");
     bounded("client", &mut client(&fifo, &["--count", "1"]));
     assert!(server.finish().0.success());
 }
@@ -310,11 +285,9 @@ fn our_client_talks_to_the_classic_shell_server() {
 
 #[test]
 fn every_framing_gets_messages_through_whole() {
-    for framing in [
-        ["--framing", "line"],
-        ["--framing", "fixed"],
-        ["--framing", "length"],
-    ] {
+    for framing in
+        [["--framing", "line"], ["--framing", "fixed"], ["--framing", "length"]]
+    {
         let tmp = tempfile::tempdir().unwrap();
         let fifo = tmp.path().join("fifo");
         let size = ["--size", "8"];
@@ -335,10 +308,7 @@ fn every_framing_gets_messages_through_whole() {
         assert!(sent.status.success(), "{framing:?}: {}", sent.stderr);
         let (status, out, _) = server.finish();
         assert!(status.success(), "{framing:?}: {out}");
-        assert!(
-            out.contains("5 × \"hello\" (5 bytes)"),
-            "{framing:?}: {out}"
-        );
+        assert!(out.contains("5 × \"hello\" (5 bytes)"), "{framing:?}: {out}");
     }
 }
 
@@ -541,10 +511,8 @@ fn a_server_gone_mid_stream_is_one_epipe_line_from_the_client() {
     let fifo = tmp.path().join("fifo");
     let mut server = server(&fifo, &[]);
     server.wait_for("open(O_RDONLY)");
-    let mut sender = client(
-        &fifo,
-        &["--count", "100000", "--interval-ms", "2", "--quiet"],
-    );
+    let mut sender =
+        client(&fifo, &["--count", "100000", "--interval-ms", "2", "--quiet"]);
     let writer = Running::start("fifo-client", &mut sender);
     server.wait_for("received \"ping\"");
     server.signal(Signal::SIGTERM);
@@ -562,10 +530,7 @@ fn a_client_gone_mid_message_is_reported_and_the_server_goes_on() {
     let mut server = server(&fifo, &["--framing", "fixed"]);
     server.wait_for("open(O_RDONLY)");
     // Half a 4-byte frame, then the writer is gone.
-    bounded(
-        "half a message",
-        &mut shell(r#"printf pi > "$1""#, &[&fifo]),
-    );
+    bounded("half a message", &mut shell(r#"printf pi > "$1""#, &[&fifo]));
     server.wait_for("got 2 of 4 bytes, \"pi\"");
     server.wait_for("waiting for the next client");
     bounded(

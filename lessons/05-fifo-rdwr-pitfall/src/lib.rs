@@ -33,10 +33,7 @@ pub enum Line {
 
 impl Lines {
     pub fn new(fd: OwnedFd) -> Lines {
-        Lines {
-            fd,
-            pending: Vec::new(),
-        }
+        Lines { fd, pending: Vec::new() }
     }
 
     /// The next line, end of file, or nothing within `limit`.

@@ -126,8 +126,7 @@ fn opening_in_the_opposite_order_deadlocks_until_the_limit() {
     );
     assert_eq!(done.status.code(), Some(1));
     assert!(
-        done.stderr
-            .contains("O_RDONLY) was still waiting after 1.0 s"),
+        done.stderr.contains("O_RDONLY) was still waiting after 1.0 s"),
         "{}",
         done.stderr
     );

@@ -43,10 +43,7 @@ pub fn send_through_pipe(
             let received = read_to_end(&read_end)?;
             drop(read_end);
             let status = waitpid(child, None)?;
-            Ok(Delivery {
-                received,
-                child: status,
-            })
+            Ok(Delivery { received, child: status })
         }
     }
 }

@@ -42,15 +42,9 @@ pub fn write_until_reader_leaves(fd: BorrowedFd<'_>, data: &[u8]) -> Report {
             // Added: EPIPE (or any error) ends the conversation: report it,
             // never retry it.
             Err(errno) => {
-                return Report {
-                    bytes_written,
-                    error: Some(errno),
-                };
+                return Report { bytes_written, error: Some(errno) };
             }
         }
     }
-    Report {
-        bytes_written,
-        error: None,
-    }
+    Report { bytes_written, error: None }
 }

@@ -82,14 +82,12 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let frame = args.framing.encode(args.message.as_bytes())?;
     let end = args.framing.encode(b"end")?;
     if frame.len() > libc::PIPE_BUF {
-        say(
+        say!(
             Note,
-            format!(
-                "a frame of {} bytes is larger than PIPE_BUF ({}): the kernel may split it, \
+            "a frame of {} bytes is larger than PIPE_BUF ({}): the kernel may split it, \
                  and mix it with another writer's bytes",
-                frame.len(),
-                libc::PIPE_BUF
-            ),
+            frame.len(),
+            libc::PIPE_BUF
         );
     }
 
@@ -100,13 +98,11 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     for number in 1..=args.count {
         std::thread::sleep(interval);
         if !args.quiet || number == 1 || number == args.count {
-            say(
+            say!(
                 Client,
-                format!(
-                    "sending {} ({number} of {})",
-                    shown(args.message.as_bytes()),
-                    args.count
-                ),
+                "sending {} ({number} of {})",
+                shown(args.message.as_bytes()),
+                args.count
             );
         }
         send(&writer, &frame).map_err(|error| {
@@ -118,11 +114,11 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         })?;
     }
     std::thread::sleep(interval);
-    say(Client, "sending \"end\"");
+    say!(Client, "sending \"end\"");
     send(&writer, &end)?;
     // ANCHOR_END: send
     drop(writer); // our write end closes: if we were the last writer, the server reads end of file
-    say(Client, "done: closed my write end");
+    say!(Client, "done: closed my write end");
     Ok(())
 }
 
@@ -132,14 +128,14 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
 fn open_for_writing(path: &Path, wait: Duration) -> Result<OwnedFd, FifoError> {
     match open(path, Access::Write, true) {
         Ok(writer) => {
-            say(
+            say!(
                 Kernel,
-                "open(O_WRONLY|O_NONBLOCK) succeeded at once: a reader has the FIFO open",
+                "open(O_WRONLY|O_NONBLOCK) succeeded at once: a reader has the FIFO open"
             );
             // Writes must wait when the FIFO is full, not fail with EAGAIN:
             // take O_NONBLOCK off again.
             let cleared = fcntl(&writer, FcntlArg::F_SETFL(OFlag::empty()));
-            trace(Client, "fcntl(fd, F_SETFL, 0)", &cleared);
+            trace!(Client, &cleared, "fcntl(fd, F_SETFL, 0)");
             cleared.map_err(|errno| FifoError::Call {
                 call: "fcntl",
                 path: path.to_path_buf(),
@@ -148,25 +144,21 @@ fn open_for_writing(path: &Path, wait: Duration) -> Result<OwnedFd, FifoError> {
             Ok(writer)
         }
         Err(error) if error.errno() == Some(Errno::ENXIO) => {
-            say(
+            say!(
                 Kernel,
-                "open(O_WRONLY|O_NONBLOCK) failed with ENXIO: no process has the FIFO open for reading",
+                "open(O_WRONLY|O_NONBLOCK) failed with ENXIO: no process has the FIFO open for reading"
             );
-            say(
+            say!(
                 Client,
-                format!(
-                    "so open(O_WRONLY) without O_NONBLOCK: it waits until a reader comes (at most {} s)",
-                    wait.as_secs()
-                ),
+                "so open(O_WRONLY) without O_NONBLOCK: it waits until a reader comes (at most {} s)",
+                wait.as_secs()
             );
             let started = Instant::now();
             let writer = open_within(path, Access::Write, wait)?;
-            say(
+            say!(
                 Kernel,
-                format!(
-                    "a reader opened the FIFO: open(O_WRONLY) returned after {:.1} s",
-                    started.elapsed().as_secs_f64()
-                ),
+                "a reader opened the FIFO: open(O_WRONLY) returned after {:.1} s",
+                started.elapsed().as_secs_f64()
             );
             Ok(writer)
         }
@@ -181,11 +173,7 @@ fn send(writer: &OwnedFd, frame: &[u8]) -> Result<(), String> {
     let mut rest = frame;
     while !rest.is_empty() {
         let written = write(writer, rest);
-        trace(
-            Client,
-            &format!("write(fd, frame, {})", rest.len()),
-            &written,
-        );
+        trace!(Client, &written, "write(fd, frame, {})", rest.len());
         match written {
             Ok(n) => rest = &rest[n..],
             Err(Errno::EPIPE) => {

@@ -74,58 +74,54 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 fn open_handshake() -> Result<()> {
     let fifo = Fifo::create_private("handshake")?;
     let path = fifo.path();
-    say(
+    say!(
         Parent,
-        format!(
-            "act 1: the open handshake, on a FIFO of my own: {}",
-            path.display()
-        ),
+        "act 1: the open handshake, on a FIFO of my own: {}",
+        path.display()
     );
 
     match open(path, Access::Write, true) {
-        Err(error) if error.errno() == Some(Errno::ENXIO) => say(
+        Err(error) if error.errno() == Some(Errno::ENXIO) => say!(
             Kernel,
-            "open(O_WRONLY|O_NONBLOCK) = ENXIO: nobody has the FIFO open for reading",
+            "open(O_WRONLY|O_NONBLOCK) = ENXIO: nobody has the FIFO open for reading"
         ),
         other => return Err(format!("expected ENXIO, got {other:?}").into()),
     }
 
-    say(Parent, "open(O_RDONLY), blocking, on a helper thread...");
+    say!(Parent, "open(O_RDONLY), blocking, on a helper thread...");
     let pending = PendingOpen::start(path, Access::Read);
     if pending.wait(Duration::from_millis(300)).is_some() {
         return Err("open(O_RDONLY) returned with no writer".into());
     }
-    say(
+    say!(
         Kernel,
-        "after 0.3 s, open(O_RDONLY) is still waiting: no process has opened the FIFO for writing",
+        "after 0.3 s, open(O_RDONLY) is still waiting: no process has opened the FIFO for writing"
     );
 
     let writer = open(path, Access::Write, true)?;
-    say(
+    say!(
         Kernel,
-        "open(O_WRONLY|O_NONBLOCK) now succeeds: the waiting reader counts as a reader",
+        "open(O_WRONLY|O_NONBLOCK) now succeeds: the waiting reader counts as a reader"
     );
     let reader = pending
         .wait(Duration::from_secs(10))
         .ok_or("open(O_RDONLY) did not return when a writer came")??;
-    say(
+    say!(
         Kernel,
-        "and the writer's arrival woke the waiting open(O_RDONLY): it returned",
+        "and the writer's arrival woke the waiting open(O_RDONLY): it returned"
     );
     drop((reader, writer)); // both ends closed: the FIFO is idle again
 
     let reader = open(path, Access::Read, true)?;
-    say(
+    say!(
         Kernel,
-        "open(O_RDONLY|O_NONBLOCK) returns at once, with no writer at all",
+        "open(O_RDONLY|O_NONBLOCK) returns at once, with no writer at all"
     );
     let mut buffer = [0u8; 16];
     let got = read(&reader, &mut buffer)?;
-    say(
+    say!(
         Kernel,
-        format!(
-            "read() = {got}: with no writer, an empty FIFO reads as end of file"
-        ),
+        "read() = {got}: with no writer, an empty FIFO reads as end of file"
     );
     drop(reader); // done with act 1; dropping `fifo` removes it and its directory
     Ok(())
@@ -147,21 +143,19 @@ fn message_of(number: u32, bytes: u32) -> String {
 fn many_clients(args: &Args) -> Result<bool> {
     let dir = PrivateDir::new()?;
     let path = dir.path().join("fifo");
-    say(
+    say!(
         Parent,
-        format!(
-            "act 2: one server, {} clients, {} messages of {} bytes each",
-            args.clients, args.count, args.message_bytes
-        ),
+        "act 2: one server, {} clients, {} messages of {} bytes each",
+        args.clients,
+        args.count,
+        args.message_bytes
     );
     let (mut server, server_lines) = start_server(&path, args.clients)?;
-    say(
+    say!(
         Parent,
-        format!(
-            "started fifo-server (pid {}): it made {} and waits in open()",
-            server.id(),
-            path.display()
-        ),
+        "started fifo-server (pid {}): it made {} and waits in open()",
+        server.id(),
+        path.display()
     );
 
     let mut clients = Vec::new();
@@ -181,25 +175,23 @@ fn many_clients(args: &Args) -> Result<bool> {
             .spawn()?;
         clients.push(client);
     }
-    say(
+    say!(
         Parent,
-        format!(
-            "started {} clients at once; each sends its own message",
-            args.clients
-        ),
+        "started {} clients at once; each sends its own message",
+        args.clients
     );
 
     let mut all_fine = true;
     for (number, client) in (1..).zip(&clients) {
         let ended = reap(client, "a client")?;
         if !ended.contains("exited with code 0") {
-            say(Parent, format!("client {number} {ended}"));
+            say!(Parent, "client {number} {ended}");
             all_fine = false;
         }
     }
-    say(Parent, "every client has ended");
+    say!(Parent, "every client has ended");
     let ended = reap(&server, "the server")?;
-    say(Parent, format!("fifo-server {ended}"));
+    say!(Parent, "fifo-server {ended}");
     let _ = server.wait(); // already reaped above: this only updates `server`
 
     let summary = received_counts(&server_lines);
@@ -229,9 +221,8 @@ fn start_server(
     let stdout = server.stdout.take().ok_or("no stdout")?;
     let (sender, lines) = mpsc::channel();
     std::thread::spawn(move || {
-        for line in BufReader::new(stdout)
-            .lines()
-            .map_while(std::io::Result::ok)
+        for line in
+            BufReader::new(stdout).lines().map_while(std::io::Result::ok)
         {
             let _ = sender.send(line);
         }
@@ -272,9 +263,8 @@ fn reap(child: &Child, who: &str) -> Result<String> {
 fn received_counts(lines: &Receiver<String>) -> Vec<(usize, String, usize)> {
     let mut summary = Vec::new();
     while let Ok(line) = lines.recv_timeout(Duration::from_secs(10)) {
-        let text = line
-            .split_once(" | ")
-            .map_or(line.as_str(), |(_, text)| text);
+        let text =
+            line.split_once(" | ").map_or(line.as_str(), |(_, text)| text);
         let Some((count, rest)) = text.trim().split_once(" × ") else {
             continue;
         };
@@ -303,10 +293,7 @@ fn check_counts(args: &Args, summary: &[(usize, String, usize)]) -> bool {
             })
             .map(|(count, ..)| count)
             .sum();
-        say(
-            Parent,
-            format!("client {number}: {sent} sent, {whole} received whole"),
-        );
+        say!(Parent, "client {number}: {sent} sent, {whole} received whole");
         all_whole &= whole == sent;
     }
     let ends: usize = summary
@@ -317,33 +304,27 @@ fn check_counts(args: &Args, summary: &[(usize, String, usize)]) -> bool {
     let distinct = summary.len();
     let expected = args.clients as usize + 1;
     if distinct != expected {
-        say(
+        say!(
             Parent,
-            format!(
-                "{distinct} distinct messages arrived where {expected} were sent: \
+            "{distinct} distinct messages arrived where {expected} were sent: \
                  some were mixed from several writers"
-            ),
         );
         all_whole = false;
     }
     let frame = whole_size + 1;
     if all_whole && ends == args.clients as usize {
-        say(
+        say!(
             Note,
-            format!(
-                "nothing lost, nothing interleaved: each message was one write() of {frame} bytes, \
+            "nothing lost, nothing interleaved: each message was one write() of {frame} bytes, \
                  at most PIPE_BUF ({}), and such a write is never mixed with another",
-                libc::PIPE_BUF
-            ),
+            libc::PIPE_BUF
         );
     } else if frame > libc::PIPE_BUF {
-        say(
+        say!(
             Note,
-            format!(
-                "frames of {frame} bytes are larger than PIPE_BUF ({}): the kernel may split \
+            "frames of {frame} bytes are larger than PIPE_BUF ({}): the kernel may split \
                  such a write and mix it with other writers' bytes",
-                libc::PIPE_BUF
-            ),
+            libc::PIPE_BUF
         );
     }
     all_whole

@@ -81,12 +81,10 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         None => Fifo::create_private("fifo")?,
     };
     if let Some(dir) = fifo.private_dir() {
-        say(
+        say!(
             Server,
-            format!(
-                "made the directory {} (mode 0700: only you may enter it)",
-                dir.display()
-            ),
+            "made the directory {} (mode 0700: only you may enter it)",
+            dir.display()
         );
     }
     let path = fifo.path();
@@ -94,39 +92,31 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         // Asked for 0600; the umask could only have taken bits away.
         let mode =
             std::fs::symlink_metadata(path)?.permissions().mode() & 0o777;
-        say(
+        say!(
             Server,
-            format!(
-                "made the FIFO {} with mkfifo, mode {mode:04o}",
-                path.display()
-            ),
+            "made the FIFO {} with mkfifo, mode {mode:04o}",
+            path.display()
         );
     } else {
-        say(
+        say!(
             Server,
-            format!(
-                "using the FIFO {}, already there and yours: it stays when I end",
-                path.display()
-            ),
+            "using the FIFO {}, already there and yours: it stays when I end",
+            path.display()
         );
     }
     // ANCHOR_END: make
-    say(Server, "from another terminal, run:");
-    say(
+    say!(Server, "from another terminal, run:");
+    say!(
         Server,
-        format!(
-            "  cargo lab run 4 client -- --path {}{}",
-            shell_word(path),
-            args.framing.as_flags()
-        ),
+        "  cargo lab run 4 client -- --path {}{}",
+        shell_word(path),
+        args.framing.as_flags()
     );
     if args.framing.framing == Framing::Line {
-        say(
+        say!(
             Server,
-            format!(
-                "or, from a shell: echo hi > {0}; echo end > {0}",
-                shell_word(path)
-            ),
+            "or, from a shell: echo hi > {0}; echo end > {0}",
+            shell_word(path)
         );
     }
 
@@ -135,12 +125,9 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut tally = Tally::default();
     let served = serve(args, path, &mut tally);
 
-    say(
-        Server,
-        format!("received {} messages in all:", tally.total()),
-    );
+    say!(Server, "received {} messages in all:", tally.total());
     for (message, count) in &tally.distinct {
-        say(Server, format!("{count:>6} × {}", preview(message)));
+        say!(Server, "{count:>6} × {}", preview(message));
     }
     let removed = match (fifo.made_here(), fifo.private_dir()) {
         (true, Some(dir)) => Some(format!(
@@ -154,7 +141,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     // Dropping the Fifo removes the FIFO we made, then its private directory.
     drop(fifo);
     if let Some(removed) = removed {
-        say(Server, format!("removed {removed}"));
+        say!(Server, "removed {removed}");
     }
     served
 }
@@ -207,9 +194,9 @@ fn serve(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let wait = Duration::from_secs(args.wait);
     let mut ends = 0;
-    say(
+    say!(
         Server,
-        "open(O_RDONLY): this waits until some process opens the FIFO for writing",
+        "open(O_RDONLY): this waits until some process opens the FIFO for writing"
     );
     let mut reader = open_for_reading(path, wait)?;
     loop {
@@ -226,7 +213,7 @@ fn serve(
                 .into());
             }
             let got = read(&reader, &mut buffer);
-            trace(Server, &format!("read(fd, buf, {})", buffer.len()), &got);
+            trace!(Server, &got, "read(fd, buf, {})", buffer.len());
             let n = match got {
                 Ok(0) => break,
                 Ok(n) => n,
@@ -239,24 +226,20 @@ fn serve(
                 tally.add(&message);
                 if message == b"end" {
                     ends += 1;
-                    say(
+                    say!(
                         Server,
-                        format!(
-                            "received \"end\": client {ends} of {} is done",
-                            args.clients
-                        ),
+                        "received \"end\": client {ends} of {} is done",
+                        args.clients
                     );
                     if ends == args.clients {
                         return Ok(());
                     }
                 } else if !args.summary_only {
-                    say(
+                    say!(
                         Server,
-                        format!(
-                            "received {} (message {})",
-                            shown(&message),
-                            tally.total()
-                        ),
+                        "received {} (message {})",
+                        shown(&message),
+                        tally.total()
                     );
                 }
             }
@@ -266,22 +249,20 @@ fn serve(
             let expected = decoder
                 .expected()
                 .map_or(String::new(), |len| format!(" of {len}"));
-            say(
+            say!(
                 Kernel,
-                format!(
-                    "end of file in the middle of a message: got {}{expected} bytes, {}",
-                    decoder.partial().len(),
-                    shown(decoder.partial())
-                ),
+                "end of file in the middle of a message: got {}{expected} bytes, {}",
+                decoder.partial().len(),
+                shown(decoder.partial())
             );
-            say(
+            say!(
                 Server,
-                "a client left mid-message: dropping the partial message and going on",
+                "a client left mid-message: dropping the partial message and going on"
             );
         }
-        say(
+        say!(
             Kernel,
-            "read() returned 0: end of file, every writer has closed the FIFO",
+            "read() returned 0: end of file, every writer has closed the FIFO"
         );
         // Open again, and only then close the old descriptor: a reader
         // exists at every moment, so no client's open or write is refused.
@@ -289,9 +270,9 @@ fn serve(
         // while a client that came, wrote and left in between has left its
         // bytes in the FIFO for us. (On Linux, poll() on this descriptor
         // then waits for data or a writer's coming and going.)
-        say(
+        say!(
             Server,
-            "waiting for the next client: open(O_RDONLY|O_NONBLOCK) again, then close the old descriptor",
+            "waiting for the next client: open(O_RDONLY|O_NONBLOCK) again, then close the old descriptor"
         );
         let next = open(path, Access::Read, true)?;
         drop(std::mem::replace(&mut reader, next)); // the new descriptor reads the same FIFO
@@ -304,12 +285,10 @@ fn serve(
 fn open_for_reading(path: &Path, wait: Duration) -> Result<OwnedFd, FifoError> {
     let started = Instant::now();
     let reader = open_within(path, Access::Read, wait)?;
-    say(
+    say!(
         Kernel,
-        format!(
-            "a writer opened the FIFO: open(O_RDONLY) returned after {:.1} s",
-            started.elapsed().as_secs_f64()
-        ),
+        "a writer opened the FIFO: open(O_RDONLY) returned after {:.1} s",
+        started.elapsed().as_secs_f64()
     );
     Ok(reader)
 }

@@ -103,16 +103,14 @@ fn reap(peer: &Child) -> Result<String> {
 /// Act 1. Returns true if we read our own request back, as the lesson says.
 fn one_fifo_both_ways() -> Result<bool> {
     let fifo = Fifo::create_private("both-ways")?;
-    say(Client, "act 1: one FIFO for both directions, opened O_RDWR");
+    say!(Client, "act 1: one FIFO for both directions, opened O_RDWR");
     let started = Instant::now();
     let both_ways = open(fifo.path(), Access::ReadWrite, false)?;
-    say(
+    say!(
         Kernel,
-        format!(
-            "open(O_RDWR) returned after {} ms, with no other process on the FIFO: \
+        "open(O_RDWR) returned after {} ms, with no other process on the FIFO: \
              we are our own reader and writer, so it has nothing to wait for",
-            started.elapsed().as_millis()
-        ),
+        started.elapsed().as_millis()
     );
 
     let mut peer = Command::new(sibling("rdwr-peer")?)
@@ -126,14 +124,14 @@ fn one_fifo_both_ways() -> Result<bool> {
         BufReader::new(peer.stdout.take().ok_or("no stdout from the peer")?);
     relay_peer(&mut peer_out)?; // the peer has opened the FIFO O_RDWR too
 
-    say(Client, "I write my request, then read for the peer's reply");
+    say!(Client, "I write my request, then read for the peer's reply");
     send_line(&both_ways, "request 1")?;
     let mut buffer = [0u8; 64];
     if !wait_readable(both_ways.as_fd(), PATIENCE)? {
         return Err("nothing to read after 10 s".into());
     }
     let got = read(&both_ways, &mut buffer);
-    trace(Client, "read(fd, buf, 64)", &got);
+    trace!(Client, &got, "read(fd, buf, 64)");
     let got = &buffer[..got?];
     let self_read = got == b"request 1\n";
     let whose = if self_read {
@@ -141,23 +139,20 @@ fn one_fifo_both_ways() -> Result<bool> {
     } else {
         "not what I wrote"
     };
-    say(
-        Kernel,
-        format!("read() = {:?}: {whose}", String::from_utf8_lossy(got)),
-    );
+    say!(Kernel, "read() = {:?}: {whose}", String::from_utf8_lossy(got));
 
-    say(Client, "now the peer reads");
+    say!(Client, "now the peer reads");
     writeln!(peer_in, "read")?;
     relay_peer(&mut peer_out)?;
     drop(peer_in); // end of the peer's stdin: it exits
     let ended = reap(&peer)?;
-    say(Client, format!("the peer {ended}"));
-    say(
+    say!(Client, "the peer {ended}");
+    say!(
         Note,
         "A FIFO is one buffer, not one per direction: whoever reads first takes\n\
          the bytes, the writer included. fifo(7): POSIX leaves O_RDWR on a FIFO\n\
          undefined; Linux allows it, and it never blocks. Nor does either side\n\
-         ever see end of file: each holds a write end itself.",
+         ever see end of file: each holds a write end itself."
     );
     Ok(self_read)
 }
@@ -170,9 +165,9 @@ fn two_fifos(count: u32) -> Result<bool> {
     let dir = PrivateDir::new()?;
     let requests = Fifo::create_at(&dir.path().join("requests"))?;
     let replies = Fifo::create_at(&dir.path().join("replies"))?;
-    say(
+    say!(
         Client,
-        "act 2: two FIFOs, requests one way, replies the other, each opened for one direction",
+        "act 2: two FIFOs, requests one way, replies the other, each opened for one direction"
     );
     let mut peer = Command::new(sibling("rdwr-peer")?)
         .args(["--color", "never", "two-fifos", "--requests"])
@@ -186,9 +181,9 @@ fn two_fifos(count: u32) -> Result<bool> {
     let request_writer = open_within(requests.path(), Access::Write, PATIENCE)?;
     let mut replies_in =
         Lines::new(open_within(replies.path(), Access::Read, PATIENCE)?);
-    say(
+    say!(
         Client,
-        "opened requests for writing, then replies for reading: the peer's order",
+        "opened requests for writing, then replies for reading: the peer's order"
     );
 
     let mut correct = 0;
@@ -208,9 +203,9 @@ fn two_fifos(count: u32) -> Result<bool> {
             correct += 1;
         }
         if number <= 3 || number == count {
-            say(Client, format!("sent {request:?}, got back {reply:?}"));
+            say!(Client, "sent {request:?}, got back {reply:?}");
         } else if number == 4 {
-            say(Client, format!("({} more exchanges like these)", count - 4));
+            say!(Client, "({} more exchanges like these)", count - 4);
         }
     }
     drop(request_writer); // the peer reads end of file and finishes
@@ -219,17 +214,14 @@ fn two_fifos(count: u32) -> Result<bool> {
     if let Some(mut out) = peer.stdout.take() {
         out.read_to_string(&mut peer_said)?; // the peer has ended: this cannot wait
     }
-    say(Client, "the peer's own account:");
+    say!(Client, "the peer's own account:");
     print!("{peer_said}");
-    say(Client, format!("the peer {ended}"));
-    say(
-        Client,
-        format!("{count} requests, {correct} correct replies"),
-    );
-    say(
+    say!(Client, "the peer {ended}");
+    say!(Client, "{count} requests, {correct} correct replies");
+    say!(
         Note,
         "Two-way talk is what sockets are for: socketpair() or a Unix domain\n\
-         socket gives each side one descriptor, with a buffer per direction.",
+         socket gives each side one descriptor, with a buffer per direction."
     );
     Ok(correct == count && ended.contains("code 0"))
 }

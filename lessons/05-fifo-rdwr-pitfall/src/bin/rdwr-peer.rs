@@ -69,11 +69,9 @@ fn main() -> ExitCode {
         Design::OneFifo { path, patience_ms } => {
             one_fifo(path, Duration::from_millis(*patience_ms))
         }
-        Design::TwoFifos {
-            requests,
-            replies,
-            wait,
-        } => two_fifos(requests, replies, Duration::from_secs(*wait)),
+        Design::TwoFifos { requests, replies, wait } => {
+            two_fifos(requests, replies, Duration::from_secs(*wait))
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -90,21 +88,19 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 /// The pitfall's other side: one FIFO, opened for reading and writing.
 fn one_fifo(path: &Path, patience: Duration) -> Result<()> {
     let both_ways = open(path, Access::ReadWrite, false)?;
-    say(Server, "opened the FIFO O_RDWR: it returned at once");
+    say!(Server, "opened the FIFO O_RDWR: it returned at once");
     let mut lines = Lines::new(both_ways);
     for command in std::io::stdin().lock().lines() {
         if command? != "read" {
             continue;
         }
         match lines.next_within(patience)? {
-            Line::Text(text) => say(Server, format!("read {text:?}")),
+            Line::Text(text) => say!(Server, "read {text:?}"),
             // We hold a write end ourselves: no end of file, ever.
-            Line::End | Line::Nothing => say(
+            Line::End | Line::Nothing => say!(
                 Server,
-                format!(
-                    "read nothing in {:.1} s: no request ever reached me",
-                    patience.as_secs_f64()
-                ),
+                "read nothing in {:.1} s: no request ever reached me",
+                patience.as_secs_f64()
             ),
         }
     }
@@ -120,9 +116,9 @@ fn two_fifos(requests: &Path, replies: &Path, wait: Duration) -> Result<()> {
     // second one: a deadlock before a single byte is sent.
     let request_reader = open_within(requests, Access::Read, wait)?;
     let reply_writer = open_within(replies, Access::Write, wait)?;
-    say(
+    say!(
         Server,
-        "opened the requests FIFO for reading, then the replies FIFO for writing",
+        "opened the requests FIFO for reading, then the replies FIFO for writing"
     );
     let mut requests_in = Lines::new(request_reader);
     let mut answered = 0;
@@ -140,14 +136,11 @@ fn two_fifos(requests: &Path, replies: &Path, wait: Duration) -> Result<()> {
             }
         }
     }
-    say(
+    say!(
         Kernel,
-        "end of file on the requests FIFO: the client has closed its write end",
+        "end of file on the requests FIFO: the client has closed its write end"
     );
-    say(
-        Server,
-        format!("answered {answered} requests, each with its own reply"),
-    );
+    say!(Server, "answered {answered} requests, each with its own reply");
     Ok(())
 }
 // ANCHOR_END: two-fifos
