@@ -1,8 +1,37 @@
 //! Command lines: every program parses its arguments with clap, and bad
 //! input gets one clear line on stderr and exit status 2, never a page.
 
+use std::fmt::Display;
+use std::process::ExitCode;
+
 use clap::Parser;
 use clap::error::ErrorKind;
+
+/// The `main` of a lesson program: parses its arguments with [`parse`],
+/// runs `body`, and turns an error into one line, `PROGRAM: ERROR`, and exit
+/// status 1. `body` applies the program's `CommonArgs` first thing.
+pub fn main<T: Parser, E: Display>(
+    body: impl FnOnce(T) -> Result<ExitCode, E>,
+) -> ExitCode {
+    match body(parse()) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("{}: {error}", program_name());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A clap value parser for durations in seconds, fractions allowed, from 0
+/// to an hour: `--pause 1.5`, `--wait 600`.
+pub fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if (0.0..=3600.0).contains(&secs) => Ok(secs),
+        _ => Err(format!(
+            "expected a number of seconds from 0 to 3600, got {text:?}"
+        )),
+    }
+}
 
 /// Parses the process's arguments into `T`. `--help` and `--version` print
 /// as usual; any error prints as one line, `PROGRAM: error: ...`, and exits
@@ -70,6 +99,15 @@ mod tests {
             "{line}"
         );
         assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn seconds_take_fractions_up_to_an_hour_and_nothing_else() {
+        assert_eq!(seconds("1.5"), Ok(1.5));
+        assert_eq!(seconds("3600"), Ok(3600.0));
+        for bad in ["-1", "3601", "abc", "NaN", ""] {
+            assert!(seconds(bad).is_err(), "{bad:?} accepted");
+        }
     }
 
     #[test]

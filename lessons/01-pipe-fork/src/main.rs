@@ -24,90 +24,55 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use labkit::Speaker::{Child, Kernel, Note, Parent};
+use labkit::cli::seconds;
 use labkit::process::{Forked, exit_child, fork};
 use labkit::watchdog::{wait_for_child, wait_readable};
 use labkit::{say, status, trace};
 use nix::fcntl::OFlag;
 use nix::unistd::{Pid, getpid, pipe2, read, write};
 
-/// A child writes messages into a pipe; the parent reads them until end of file.
-///
-/// Shows the classic rules of pipes: a read blocks while the pipe is empty and
-/// a writer is open, and returns 0 (end of file) only when every write end is
-/// closed, including the parent's own copy.
+/// A child writes into a pipe; the parent reads it until end of file.
 #[derive(Parser)]
 #[command(name = "pipe-fork", version)]
 struct Args {
     /// How many messages the child sends.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    #[arg(long, default_value_t = 5)]
+    #[arg(value_parser = clap::value_parser!(u32).range(0..=1000))]
     count: u32,
 
     /// Milliseconds the child waits between two messages.
     #[arg(long, default_value_t = 200, value_name = "MS")]
     interval_ms: u64,
 
-    /// After its first message, the child goes quiet for SECS seconds without
-    /// closing its write end: the parent's read blocks until data comes again.
-    #[arg(long, value_name = "SECS", default_value_t = 0.0, value_parser = seconds)]
+    /// The child goes quiet for PAUSE seconds after its first message.
+    #[arg(long, default_value = "0", value_parser = seconds)]
     pause: f64,
 
-    /// The parent "forgets" to close its own write end, so its read never sees
-    /// end of file. The parent gives up after its patience runs out.
+    /// The parent "forgets" to close its write end: no end of file ever comes.
     #[arg(long)]
     keep_write_end: bool,
 
-    /// How long the parent waits in one read, with no data and no end of file,
-    /// before it gives up and explains the hang [default: 3 s, plus --pause].
-    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    /// Seconds a read may wait before the parent gives up [3 + --pause].
+    #[arg(long, value_parser = seconds)]
     patience: Option<f64>,
 
     #[command(flatten)]
     common: labkit::CommonArgs,
 }
 
-/// Reads `--pause` and `--patience`: seconds, fractions allowed, up to an hour.
-fn seconds(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(secs) if (0.0..=3600.0).contains(&secs) => Ok(secs),
-        _ => Err(format!(
-            "expected a number of seconds from 0 to 3600, got {text:?}"
-        )),
-    }
-}
-
 fn main() -> ExitCode {
-    let args: Args = labkit::cli::parse();
-    args.common.apply();
-    match run(&args) {
-        Ok(code) => code,
-        Err(error) => {
-            eprintln!("pipe-fork: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    labkit::cli::main(run)
 }
 
-fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
+fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    args.common.apply();
     // ANCHOR: pipe
-    // O_CLOEXEC: if either process later exec()s another program, that
-    // program does not inherit these descriptors by accident.
+    // O_CLOEXEC: a program exec()ed later does not inherit these by accident.
     let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC)?;
-    trace(
-        Parent,
-        &format!(
-            "pipe2([{}, {}], O_CLOEXEC)",
-            fd_number(&read_end),
-            fd_number(&write_end)
-        ),
-        &Ok::<_, nix::Error>(0),
-    );
-    say!(
-        Parent,
-        "pid {}: made a pipe: read end is fd {}, write end is fd {}",
-        getpid(),
-        fd_number(&read_end),
-        fd_number(&write_end)
-    );
+    let (r, w) = (read_end.as_raw_fd(), write_end.as_raw_fd());
+    trace!(Parent, &Ok::<_, nix::Error>(0), "pipe2([{r}, {w}], O_CLOEXEC)");
+    let pid = getpid();
+    say!(Parent, "pid {pid}: made a pipe: read end fd {r}, write end fd {w}");
     // ANCHOR_END: pipe
 
     // ANCHOR: fork
@@ -115,7 +80,7 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Forked::Child => {
             // The child only writes: its copy of the read end is of no use.
             drop(read_end);
-            child_writes(args, write_end);
+            child_writes(&args, write_end);
         }
         Forked::Parent { child } => child,
     };
@@ -124,41 +89,27 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
 
     // ANCHOR: close-write-end
     let parents_write_end = if args.keep_write_end {
-        say!(
-            Parent,
-            "(--keep-write-end) I keep my write end open: the mistake of this lesson"
-        );
+        say!(Parent, "I keep my write end open (--keep-write-end): the bug");
         Some(write_end)
     } else {
-        // The child now holds the only write end: when it closes it, our
-        // read will return 0 (end of file).
-        drop(write_end);
+        drop(write_end); // the child's is the only writer: we will see EOF
         say!(Parent, "closed my write end: the child's is now the only one");
         None
     };
     // ANCHOR_END: close-write-end
 
-    let patience =
-        Duration::from_secs_f64(args.patience.unwrap_or(3.0 + args.pause));
-    let reached_eof = parent_reads(&read_end, patience)?;
-
-    if !reached_eof {
+    let patience = args.patience.unwrap_or(3.0 + args.pause);
+    if !parent_reads(&read_end, Duration::from_secs_f64(patience))? {
         explain_the_hang(child, parents_write_end.is_some())?;
         return Ok(ExitCode::FAILURE);
     }
 
     // ANCHOR: reap
-    // Reap the child, so that it does not linger as a zombie, and learn how it ended.
-    match wait_for_child(child, Duration::from_secs(10))? {
-        Some(ended) => {
-            say!(Parent, "reaped child {child}: {}", status::explain(&ended))
-        }
-        None => {
-            return Err(
-                format!("child {child} did not exit within 10 s").into()
-            );
-        }
-    }
+    // Reap the child, so that it does not linger as a zombie.
+    let Some(ended) = wait_for_child(child, Duration::from_secs(10))? else {
+        return Err(format!("child {child} did not exit within 10 s").into());
+    };
+    say!(Parent, "reaped child {child}: {}", status::explain(&ended));
     // ANCHOR_END: reap
     Ok(ExitCode::SUCCESS)
 }
@@ -173,21 +124,13 @@ fn child_writes(args: &Args, write_end: OwnedFd) -> ! {
         say!(Child, "writing {message:?}");
         let go_quiet = number == 1 && args.pause > 0.0;
         if go_quiet {
-            // Said before the write, so that it prints before the parent wakes up.
-            say!(
-                Child,
-                "then going quiet for {} s, my write end still open",
-                args.pause
-            );
+            // Said before the write: it prints before the parent wakes.
+            let pause = args.pause;
+            say!(Child, "then quiet for {pause} s, my write end still open");
         }
         let written = write(&write_end, message.as_bytes());
-        trace!(
-            Child,
-            &written,
-            "write({}, {message:?}, {})",
-            fd_number(&write_end),
-            message.len()
-        );
+        let (w, len) = (write_end.as_raw_fd(), message.len());
+        trace!(Child, &written, "write({w}, {message:?}, {len})");
         if let Err(errno) = written {
             say!(Child, "write failed: {errno}; exiting with code 1");
             exit_child(1);
@@ -198,90 +141,59 @@ fn child_writes(args: &Args, write_end: OwnedFd) -> ! {
     }
     std::thread::sleep(interval);
     say!(Child, "done: closing my write end and exiting with code 0");
-    // The last write end: once it closes, the parent's read returns 0.
-    drop(write_end);
-    // _exit, not return: returning would run the parent's code a second time,
-    // here in the child.
+    drop(write_end); // the last write end: the parent's read now returns 0
+    // _exit, not return: a return would run the parent's code here too.
     exit_child(0)
 }
 // ANCHOR_END: child
 
 // ANCHOR: read-loop
-/// Reads until end of file. Returns false if the parent's patience ran out
-/// first: no data and no end of file for that long.
+/// Reads until end of file; false if patience ran out first (no data, no EOF).
 fn parent_reads(read_end: &OwnedFd, patience: Duration) -> nix::Result<bool> {
     let mut buffer = [0u8; 256];
     loop {
         let started = Instant::now();
-        // A bare read() would block here for as long as the pipe is empty and
-        // a write end is open: possibly forever. Wait with a deadline instead.
+        // A bare read() could block here forever: wait with a deadline.
         if !wait_readable(read_end.as_fd(), patience)? {
-            say!(
-                Kernel,
-                "no data and no end of file for {:.1} s: read() would still be blocked",
-                patience.as_secs_f64()
-            );
+            let secs = patience.as_secs_f64();
+            say!(Kernel, "{secs:.1} s with no data and no EOF: read() blocks");
             return Ok(false);
         }
         let got = read(read_end, &mut buffer);
-        trace!(
-            Parent,
-            &got,
-            "read({}, buf, {})",
-            fd_number(read_end),
-            buffer.len()
-        );
-        let waited = started.elapsed();
-        if waited >= Duration::from_secs(1) {
+        let (r, len) = (read_end.as_raw_fd(), buffer.len());
+        trace!(Parent, &got, "read({r}, buf, {len})");
+        let waited = started.elapsed().as_secs_f64();
+        if waited >= 1.0 {
             say!(
                 Kernel,
-                "read() blocked for {:.1} s: the pipe was empty and a write end was still open",
-                waited.as_secs_f64()
+                "read() waited {waited:.1} s: pipe empty, writer open"
             );
         }
-        match got? {
-            0 => {
-                say!(
-                    Kernel,
-                    "read() returned 0: end of file, every write end is closed"
-                );
-                return Ok(true);
-            }
-            n => say!(
-                Parent,
-                "read {n} bytes: {:?}",
-                String::from_utf8_lossy(&buffer[..n])
-            ),
+        let n = got?;
+        if n == 0 {
+            say!(Kernel, "read() returned 0: end of file, no writer is left");
+            return Ok(true);
         }
+        let text = String::from_utf8_lossy(&buffer[..n]);
+        say!(Parent, "read {n} bytes: {text:?}");
     }
 }
 // ANCHOR_END: read-loop
 
 /// Tells the reader what went wrong with `--keep-write-end`, and cleans up.
-fn explain_the_hang(
-    child: Pid,
-    parent_kept_write_end: bool,
-) -> nix::Result<()> {
+fn explain_the_hang(child: Pid, kept_write_end: bool) -> nix::Result<()> {
     if let Some(ended) = wait_for_child(child, Duration::from_secs(10))? {
-        say!(
-            Parent,
-            "yet the child has already ended: it {}",
-            status::explain(&ended)
-        );
+        say!(Parent, "yet the child has ended: it {}", status::explain(&ended));
     }
-    if parent_kept_write_end {
+    if kept_write_end {
         say!(
             Note,
-            "The parent itself still holds a write end of the pipe. The kernel reports\n\
-                   end of file only when every write end is closed, in every process, so this\n\
-                   read waits for a writer that is the reader itself: forever, without a deadline.\n\
-                   The fix: drop(write_end) in the parent right after fork()."
+            "The parent itself still holds a write end of the pipe. The\n\
+             kernel reports end of file only when every write end is\n\
+             closed, in every process, so this read waits for a writer\n\
+             that is the reader itself: forever, without a deadline.\n\
+             The fix: drop(write_end) in the parent right after fork()."
         );
     }
     Ok(())
-}
-
-/// The number of a file descriptor, for narration.
-fn fd_number(fd: &OwnedFd) -> i32 {
-    fd.as_raw_fd()
 }

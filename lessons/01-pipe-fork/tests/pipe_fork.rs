@@ -45,7 +45,7 @@ fn the_parent_reads_every_message_in_order_then_end_of_file() {
     let end = kernel
         .iter()
         .position(|line| {
-            *line == "read() returned 0: end of file, every write end is closed"
+            *line == "read() returned 0: end of file, no writer is left"
         })
         .unwrap_or_else(|| panic!("no end of file reported:\n{}", done.stdout));
     assert_eq!(
@@ -99,15 +99,11 @@ fn a_forgotten_write_end_means_no_end_of_file_ever() {
     assert_eq!(done.status.code(), Some(1), "the hang must end in failure");
     let kernel = said(&done, "kernel");
     assert!(
-        !kernel
-            .iter()
-            .any(|line| line.contains("end of file, every write end is closed")),
+        !kernel.iter().any(|line| line.contains("returned 0: end of file")),
         "end of file must not come while the parent holds a write end:\n{}",
         done.stdout
     );
-    assert!(kernel.contains(
-        &"no data and no end of file for 1.0 s: read() would still be blocked"
-    ));
+    assert!(kernel.contains(&"1.0 s with no data and no EOF: read() blocks"));
     // Both messages still arrive: the pipe works, only the ending is lost.
     assert_eq!(
         said(&done, "parent")
@@ -117,9 +113,8 @@ fn a_forgotten_write_end_means_no_end_of_file_ever() {
         2
     );
     assert!(
-        said(&done, "parent").contains(
-            &"yet the child has already ended: it exited with code 0"
-        )
+        said(&done, "parent")
+            .contains(&"yet the child has ended: it exited with code 0")
     );
     // The explanation names the fix.
     assert!(done.stdout.contains("The fix: drop(write_end) in the parent"));
@@ -132,7 +127,7 @@ fn a_silent_writer_blocks_the_read_until_data_comes() {
     assert!(done.status.success(), "{}", done.stderr);
     let blocked: Vec<f64> = said(&done, "kernel")
         .iter()
-        .filter_map(|line| line.strip_prefix("read() blocked for "))
+        .filter_map(|line| line.strip_prefix("read() waited "))
         .filter_map(|rest| rest.split(' ').next()?.parse().ok())
         .collect();
     assert_eq!(
