@@ -17,7 +17,7 @@ use nix::unistd::{alarm, read, write};
 
 use crate::pipe::{Outcome, capacity, checked, fd_number, new_pipe};
 
-/// The reader sleeps this long before its first read: the writer fills the pipe.
+/// The reader's sleep before its first read, while the writer fills the pipe.
 const READER_FIRST_PAUSE: Duration = Duration::from_millis(1000);
 /// ... and this long between reads, so each wait of the writer shows.
 const READER_PAUSE: Duration = Duration::from_millis(500);
@@ -33,23 +33,18 @@ pub fn show(page: usize) -> Outcome<()> {
     let (read_end, write_end) = new_pipe()?;
     let size = capacity(write_end.as_fd())?;
     let total = size + READER_DRAINS * page;
-    say!(
-        Parent,
-        "a {size}-byte pipe (F_GETPIPE_SZ) with an ordinary, blocking write end:\n\
-             I will write {total} bytes into it, 1 byte per write()"
-    );
-    say!(
-        Parent,
-        "my reader child sleeps {:.1} s, reads {page} bytes {READER_DRAINS} times \
-             {:.1} s apart, then the rest",
-        READER_FIRST_PAUSE.as_secs_f64(),
-        READER_PAUSE.as_secs_f64()
-    );
+    say!(Parent, "a {size}-byte pipe (F_GETPIPE_SZ), its write end blocking:");
+    say!(Parent, "I will write {total} bytes into it, 1 byte per write()");
+    let first = READER_FIRST_PAUSE.as_secs_f64();
+    let then = READER_PAUSE.as_secs_f64();
+    say!(Parent, "my reader child sleeps {first:.1} s, reads {page} bytes");
+    say!(Parent, "{READER_DRAINS} times {then:.1} s apart, then the rest");
     let start = Instant::now();
     // ANCHOR: fork-reader
     let reader = match checked_fork()? {
         Forked::Child => {
-            // The reader never writes; with this copy open, it would never see end of file.
+            // The reader never writes; with this copy open, it would never
+            // see end of file.
             drop(write_end);
             let code = reader_drains(&read_end, page, start);
             exit_child(code);
@@ -76,10 +71,10 @@ pub fn show(page: usize) -> Outcome<()> {
             stamp(start)
         );
     }
-    // The reader's read() returns 0 (end of file) once this, the last write end, is closed.
+    // The last write end: once it closes, the reader's read() returns 0.
     drop(write_end);
 
-    // Reap the reader whatever happened to the writes: no zombie is left behind.
+    // Reap the reader whatever happened to the writes: no zombie is left.
     match checked("waitpid", wait_for_child(reader, PATIENCE))? {
         Some(ended) => say!(
             Parent,
@@ -95,9 +90,9 @@ pub fn show(page: usize) -> Outcome<()> {
     written?;
     say!(
         Note,
-        "A blocking write into a full pipe waits; it does not fail. The writer stopped\n\
-             with the pipe holding {size} bytes, and each page the reader took let exactly\n\
-             one page more in."
+        "A blocking write into a full pipe waits; it does not fail. The\n\
+         writer stopped with the pipe holding {size} bytes, and each page\n\
+         the reader took let exactly one page more in."
     );
     Ok(())
 }
@@ -119,13 +114,12 @@ fn write_byte_by_byte(
         if waited > BLOCKED {
             let call = format!("write({}, \"x\", 1)", fd_number(write_end));
             trace(Parent, &call, &wrote);
+            let (now, secs) = (stamp(start), waited.as_secs_f64());
             say!(
                 Parent,
-                "{} write() was blocked {:.2} s after {written} bytes; \
-                     it went on when the reader made room",
-                stamp(start),
-                waited.as_secs_f64()
+                "{now} write() was blocked {secs:.2} s after {written}"
             );
+            say!(Parent, "bytes; it went on when the reader made room");
         }
         checked("write", wrote)?;
     }

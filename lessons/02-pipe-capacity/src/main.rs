@@ -8,13 +8,13 @@
 //! (both Linux only).
 //!
 //! Usage:
-//!   cargo lab run 2                          probe a pipe, compare with F_GETPIPE_SZ
-//!   cargo lab run 2 -- --step-delay 60       watch it fill, a page every 60 ms
-//!   cargo lab run 2 -- --size 1000000        then resize a pipe and probe again
-//!   cargo lab run 2 -- --show blocking       a blocking writer waits for its reader
-//!   cargo lab run 2 -- --show write-sizes    how much fits depends on the write size
-//!   cargo lab run 2 -- --show pipe-buf       writes up to PIPE_BUF: all or nothing
-//!   cargo lab run 2 -- --trace               show each system call
+//!   cargo lab run 2                      probe, compare with F_GETPIPE_SZ
+//!   cargo lab run 2 -- --step-delay 60   watch it fill, a page every 60 ms
+//!   cargo lab run 2 -- --size 1000000    then resize a pipe, probe again
+//!   cargo lab run 2 -- --show blocking   a blocking writer waits
+//!   cargo lab run 2 -- --show write-sizes   what fits depends on the size
+//!   cargo lab run 2 -- --show pipe-buf   up to PIPE_BUF: all or nothing
+//!   cargo lab run 2 -- --trace           show each system call
 //!
 //! Each `--show` view is one idea, in a file of its own: the probe (this
 //! file, the default), blocking.rs, write_sizes.rs, pipe_buf.rs. `--size`
@@ -75,7 +75,7 @@ struct Args {
 enum View {
     /// Fill a pipe nobody reads until EAGAIN; compare with F_GETPIPE_SZ.
     Probe,
-    /// A blocking writer stops when the pipe is full and goes on as a reader drains it.
+    /// A blocking writer stops when the pipe is full, goes on as it drains.
     Blocking,
     /// How many bytes fit depends on how many each write carries.
     WriteSizes,
@@ -100,24 +100,16 @@ fn pipe_size(text: &str) -> Result<i32, String> {
 }
 
 fn main() -> ExitCode {
-    let args: Args = labkit::cli::parse();
-    args.common.apply();
-    if args.size.is_some() && args.show != View::Probe {
-        eprintln!(
-            "pipe-capacity: error: --size belongs to the probe view: leave out --show"
-        );
-        return ExitCode::from(2);
-    }
-    match run(&args) {
-        Ok(code) => code,
-        Err(error) => {
-            eprintln!("pipe-capacity: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    labkit::cli::main(run)
 }
 
-fn run(args: &Args) -> Outcome<ExitCode> {
+fn run(args: Args) -> Outcome<ExitCode> {
+    args.common.apply();
+    if args.size.is_some() && args.show != View::Probe {
+        eprintln!("pipe-capacity: error: --size is for the probe: no --show");
+        return Ok(ExitCode::from(2));
+    }
+    let args = &args;
     let page = page_size()?;
     match args.show {
         View::Probe => probe_view(args, page),
@@ -132,12 +124,9 @@ fn probe_view(args: &Args, page: usize) -> Outcome<ExitCode> {
 
     // ANCHOR: probe-view
     let (read_end, write_end) = new_pipe()?;
-    say!(
-        Parent,
-        "made a pipe: read end fd {}, write end fd {}; nobody will read from it",
-        fd_number(&read_end),
-        fd_number(&write_end)
-    );
+    let (r, w) = (fd_number(&read_end), fd_number(&write_end));
+    say!(Parent, "made a pipe: read end fd {r}, write end fd {w}");
+    say!(Parent, "nobody will read from it");
     let probed = probe(write_end.as_fd(), page, step_delay)?;
     let mut agreed = agrees_with_kernel(write_end.as_fd(), probed)?;
     // Closing both ends frees the pipe; the bytes nobody read vanish with it.
@@ -147,8 +136,8 @@ fn probe_view(args: &Args, page: usize) -> Outcome<ExitCode> {
     let Some(requested) = args.size else {
         say!(
             Note,
-            "next: --size 1000000 resizes a pipe; --show blocking, --show write-sizes\n\
-             and --show pipe-buf are the other experiments"
+            "next: --size 1000000 resizes a pipe; --show blocking,\n\
+             --show write-sizes and --show pipe-buf are the other experiments"
         );
         return Ok(exit_code(agreed));
     };
@@ -156,11 +145,10 @@ fn probe_view(args: &Args, page: usize) -> Outcome<ExitCode> {
     // ANCHOR: reprobe
     // A fresh pipe: resizing a full one to less than it holds fails (EBUSY).
     let (read_end, write_end) = new_pipe()?;
+    let (r, w) = (fd_number(&read_end), fd_number(&write_end));
     say!(
         Parent,
-        "made a fresh pipe to resize: read end fd {}, write end fd {}",
-        fd_number(&read_end),
-        fd_number(&write_end)
+        "made a fresh pipe to resize: read end fd {r}, write end fd {w}"
     );
     let granted = resize::resize(write_end.as_fd(), requested, page)?;
     let probed = probe(write_end.as_fd(), page, step_delay)?;
@@ -191,13 +179,11 @@ fn probe(
     let original_flags = set_nonblocking(write_end)?;
     say!(
         Parent,
-        "set O_NONBLOCK on the write end: once the pipe is full, write() fails\n\
-         with EAGAIN instead of waiting for a reader that will never come"
+        "set O_NONBLOCK on the write end: once the pipe is full, write()\n\
+         fails with EAGAIN instead of waiting for a reader that never comes"
     );
-    say!(
-        Parent,
-        "writing 1 byte per write() until EAGAIN; a # is one page ({page} bytes) of the pipe"
-    );
+    say!(Parent, "writing 1 byte per write() until EAGAIN;");
+    say!(Parent, "a # is one page ({page} bytes) of the pipe");
     let mut bar = PageBar::new(page, step_delay);
     let filled = fill(write_end, 1, |bytes| bar.update(bytes))?;
     bar.finish(filled.bytes);

@@ -9,7 +9,8 @@ use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::unistd::{SysconfVar, pipe2, sysconf, write};
 
-/// A failed step, already in words: "fcntl(F_GETFL): EBADF: Bad file descriptor".
+/// A failed step, already in words: "fcntl(F_GETFL): EBADF: Bad file
+/// descriptor".
 pub type Outcome<T> = Result<T, String>;
 
 /// Puts the name of the call into its error, as `perror("pipe2")` would.

@@ -21,10 +21,8 @@ use crate::pipe::{
 const PIPE_BUF: usize = libc::PIPE_BUF;
 
 pub fn show() -> Outcome<()> {
-    say!(
-        Note,
-        "PIPE_BUF is {PIPE_BUF}: a write of at most {PIPE_BUF} bytes goes in whole or not at all"
-    );
+    say!(Note, "PIPE_BUF is {PIPE_BUF}: a write of at most {PIPE_BUF} bytes");
+    say!(Note, "goes in whole or not at all");
     // ANCHOR: atomic
     let (read_end, write_end) = almost_full_pipe()?;
     try_write(write_end.as_fd(), PIPE_BUF)?;
@@ -42,26 +40,25 @@ pub fn show() -> Outcome<()> {
     // ANCHOR_END: split
     say!(
         Note,
-        "Up to PIPE_BUF, a write never goes in partly, so lines written by several\n\
-         writers never mix. Above it the kernel may split a write: of the 4097 bytes\n\
-         (a page and 1), it put the odd byte into the last page, found no free page\n\
-         for the rest, and returned 1. The caller must write the other 4096 later."
+        "Up to PIPE_BUF, a write never goes in partly, so lines written by\n\
+         several writers never mix. Above it the kernel may split a write:\n\
+         of the 4097 bytes (a page and 1), it put the odd byte into the\n\
+         last page, found no free page for the rest, and returned 1. The\n\
+         caller must write the other 4096 later."
     );
     Ok(())
 }
 
-/// A fresh non-blocking pipe holding all but PIPE_BUF - 1 bytes of its capacity.
+/// A fresh non-blocking pipe with PIPE_BUF - 1 bytes of its capacity free.
 fn almost_full_pipe() -> Outcome<(OwnedFd, OwnedFd)> {
     let (read_end, write_end) = new_pipe()?;
     set_nonblocking(write_end.as_fd())?;
     let size = capacity(write_end.as_fd())?;
     let first = size - (PIPE_BUF - 1);
     let written = checked("write", write(&write_end, &vec![b'x'; first]))?;
-    say!(
-        Parent,
-        "filled a fresh {size}-byte pipe with {written} bytes: {} bytes are free",
-        size - written
-    );
+    let free = size - written;
+    say!(Parent, "filled a fresh {size}-byte pipe with {written} bytes:");
+    say!(Parent, "{free} bytes are free");
     Ok((read_end, write_end))
 }
 
@@ -73,15 +70,12 @@ fn try_write(write_end: BorrowedFd<'_>, length: usize) -> Outcome<()> {
     let what = format!("{length}-byte write into {} free bytes", PIPE_BUF - 1);
     match written {
         Err(Errno::EAGAIN) => {
-            say!(Kernel, "{what}: -1 EAGAIN, nothing written (all or nothing)")
+            say!(Kernel, "{what}: -1 EAGAIN, nothing written")
         }
         Ok(taken) if taken == length => {
             say!(Kernel, "{what}: {taken} written, all of it")
         }
-        Ok(taken) => say!(
-            Kernel,
-            "{what}: {taken} written, the rest refused (a partial write)"
-        ),
+        Ok(taken) => say!(Kernel, "{what}: {taken} written, a partial write"),
         Err(errno) => return Err(format!("write: {errno}")),
     }
     Ok(())

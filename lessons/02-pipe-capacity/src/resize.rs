@@ -56,8 +56,9 @@ impl Privilege {
             )
         } else if self.euid == 0 {
             format!(
-                "{who} but without CAP_SYS_RESOURCE, as in most containers\n\
-                 (bit 24 of CapEff in /proc/self/status is 0): the ceiling holds for you too"
+                "{who} but without CAP_SYS_RESOURCE, as in most\n\
+                 containers (bit 24 of CapEff in /proc/self/status is 0):\n\
+                 the ceiling holds for you too"
             )
         } else {
             format!(
@@ -88,10 +89,8 @@ pub fn resize(
         .trim()
         .parse()
         .map_err(|error| format!("reading {PIPE_MAX_SIZE}: {error}"))?;
-    say!(
-        Kernel,
-        "{PIPE_MAX_SIZE} = {ceiling}: the most a process may ask for without CAP_SYS_RESOURCE"
-    );
+    say!(Kernel, "{PIPE_MAX_SIZE} = {ceiling}: the most a process");
+    say!(Kernel, "may ask for without CAP_SYS_RESOURCE");
     let privilege = Privilege::of_this_process()?;
     say(Note, privilege.describe());
 
@@ -102,41 +101,44 @@ pub fn resize(
     let rounded = rounded_request(requested as usize, page);
     match set_capacity(write_end, requested) {
         Ok(granted) => {
-            say!(
-                Kernel,
-                "granted {granted} bytes for {requested} asked: {} pages of {page} bytes",
-                granted / page
-            );
+            let pages = granted / page;
+            say!(Kernel, "granted {granted} bytes for {requested} asked:");
+            say!(Kernel, "{pages} pages of {page} bytes");
             if granted != requested as usize {
                 say!(
                     Note,
-                    "the kernel rounds a request up to a power-of-two number of pages \
-                     (and never below one page)"
+                    "the kernel rounds a request up to a power-of-two\n\
+                     number of pages (and never below one page)"
                 );
             }
             Ok(granted)
         }
         Err(Errno::EPERM) => {
-            say!(
-                Kernel,
-                "fcntl(F_SETPIPE_SZ, {requested}) = -1 EPERM (Operation not permitted)"
-            );
+            say!(Kernel, "fcntl(F_SETPIPE_SZ, {requested}) = -1 EPERM");
+            say!(Kernel, "(Operation not permitted)");
             if rounded > ceiling {
                 say!(
                     Note,
-                    "{requested} rounds up to {rounded} bytes, above the ceiling of {ceiling}:\n\
-                         only a process with CAP_SYS_RESOURCE may go there, and this one has none"
+                    "{requested} rounds up to {rounded} bytes, above the\n\
+                     ceiling of {ceiling}: only a process with\n\
+                     CAP_SYS_RESOURCE may go there, and this one has none"
                 );
                 Err(format!(
-                    "--size {requested}: refused with EPERM: {rounded} bytes is above \
-                     {PIPE_MAX_SIZE} ({ceiling}) and this process lacks CAP_SYS_RESOURCE"
+                    "--size {requested}: refused with EPERM: {rounded} bytes \
+                     is above {PIPE_MAX_SIZE} ({ceiling}) and this process \
+                     lacks CAP_SYS_RESOURCE"
                 ))
             } else {
-                // The other limit: pages held by all the pipes of one user.
+                // The other limits: pages held by all the pipes of one
+                // user. Past pipe-user-pages-soft (or a non-zero
+                // pipe-user-pages-hard), only CAP_SYS_RESOURCE or
+                // CAP_SYS_ADMIN may grow a pipe (pipe_set_size in fs/pipe.c).
                 Err(format!(
-                    "--size {requested}: refused with EPERM although {rounded} bytes is within \
-                     the ceiling: your user's pipes already hold more pages than \
-                     /proc/sys/fs/pipe-user-pages-hard allows"
+                    "--size {requested}: refused with EPERM although {rounded} \
+                     bytes is within the ceiling: your user's pipes already \
+                     hold more pages than /proc/sys/fs/pipe-user-pages-soft \
+                     (or a non-zero pipe-user-pages-hard) allows without \
+                     CAP_SYS_RESOURCE or CAP_SYS_ADMIN"
                 ))
             }
         }

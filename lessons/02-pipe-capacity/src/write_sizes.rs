@@ -21,10 +21,8 @@ const WRITE_SIZES: [usize; 5] = [1, 1000, 4096, 4097, 65536];
 
 // ANCHOR: write-sizes
 pub fn show(page: usize) -> Outcome<()> {
-    say!(
-        Parent,
-        "for each write size: a fresh pipe, made non-blocking, filled until EAGAIN"
-    );
+    say!(Parent, "for each write size: a fresh pipe, made non-blocking,");
+    say!(Parent, "filled until EAGAIN");
     for chunk in WRITE_SIZES {
         let (read_end, write_end) = new_pipe()?;
         let size = capacity(write_end.as_fd())?;
@@ -34,24 +32,26 @@ pub fn show(page: usize) -> Outcome<()> {
             0 => String::new(),
             n => format!(" ({n} of them short)"),
         };
+        let (bytes, writes) = (filled.bytes, filled.writes);
+        let plural = if writes == 1 { "" } else { "s" };
         say!(
             Kernel,
-            "{chunk:>5}-byte writes: {:>6} of {size} bytes went in, in {} write{}{short}",
-            filled.bytes,
-            filled.writes,
-            if filled.writes == 1 { "" } else { "s" }
+            "{chunk:>5}-byte writes: {bytes:>5} of {size} in {writes:>5} \
+             write{plural}{short}"
         );
         // Nobody will read these bytes: closing both ends discards them.
         drop((read_end, write_end));
     }
     say!(
         Note,
-        "The buffer is a ring of pages ({page} bytes each). The part of a write that\n\
-             does not make whole pages is appended to the last page only if it fits there;\n\
-             otherwise it takes a page of its own. Four 1000-byte writes fill 4000 bytes of\n\
-             a page, the fifth starts the next one. A 4097-byte write takes a page and 1 byte\n\
-             of the next. A write larger than the room left is cut short (a partial write).\n\
-             So a probe must write 1 byte at a time, or a size that divides the page."
+        "The buffer is a ring of pages ({page} bytes each). The part of a\n\
+         write that does not make whole pages is appended to the last page\n\
+         only if it fits there; otherwise it takes a page of its own. Four\n\
+         1000-byte writes fill 4000 bytes of a page, the fifth starts the\n\
+         next one. A 4097-byte write takes a page and 1 byte of the next. A\n\
+         write larger than the room left is cut short (a partial write). So\n\
+         a probe must write 1 byte at a time, or a size that divides the\n\
+         page."
     );
     Ok(())
 }
