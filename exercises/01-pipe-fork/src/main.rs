@@ -14,7 +14,8 @@ use labkit::exercise::open_fds;
 fn main() -> ExitCode {
     let Some(scenario) = std::env::args().nth(1) else {
         eprintln!(
-            "usage: ex01-pipe-fork SCENARIO (one, three, none, exit-code, large)"
+            "usage: ex01-pipe-fork SCENARIO (one, three, none, exit-code, \
+             large)"
         );
         return ExitCode::from(2);
     };

@@ -27,7 +27,8 @@ use std::os::fd::BorrowedFd;
 /// - The count must match what `fcntl(F_GETPIPE_SZ)` reports for an empty
 ///   pipe, whatever the pipe's size.
 pub fn probe_capacity(write_end: BorrowedFd<'_>) -> nix::Result<usize> {
-    // TODO: set O_NONBLOCK, write until EAGAIN counting the bytes, restore the flags.
+    // TODO: set O_NONBLOCK, write until EAGAIN counting the bytes, restore the
+    // flags.
     let _ = write_end;
     todo!("probe_capacity")
 }

@@ -16,7 +16,8 @@ use nix::unistd::{pipe2, read};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let outcome = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    let outcome = match words[..] {
         ["probe"] => probe(OFlag::empty(), None),
         ["probe-nonblocking"] => probe(OFlag::O_NONBLOCK, None),
         // The smallest pipe there is: ask for 1 byte, the kernel gives a page.
@@ -26,7 +27,8 @@ fn main() -> ExitCode {
             Err(_) => Err(format!("not a number of bytes: {bytes:?}")),
         },
         _ => Err(
-            "usage: ex02-pipe-capacity probe | probe-nonblocking | probe-small | resize BYTES"
+            "usage: ex02-pipe-capacity probe | probe-nonblocking | probe-small \
+             | resize BYTES"
                 .to_string(),
         ),
     };

@@ -14,7 +14,8 @@ use labkit::nobody::NobodyCopy;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::unistd::{geteuid, pipe2};
 
-/// The exercise's runner program (src/main.rs), built by cargo for this package.
+/// The exercise's runner program (src/main.rs), built by cargo for this
+/// package.
 const RUNNER: &str = env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME")));
 
 /// Runs one scenario, as ourselves or as uid 65534, and returns its
@@ -31,9 +32,9 @@ fn scenario(args: &[&str], as_nobody: bool) -> Report {
     run_scenario(
         &mut command,
         Duration::from_secs(20),
-        "A write into a full pipe waits for a reader, and nobody reads this pipe: \
-         set O_NONBLOCK on the write end first (fcntl F_SETFL), and stop when write() \
-         fails with EAGAIN.",
+        "A write into a full pipe waits for a reader, and nobody reads this \
+         pipe: set O_NONBLOCK on the write end first (fcntl F_SETFL), and stop \
+         when write() fails with EAGAIN.",
     )
 }
 
@@ -62,14 +63,15 @@ fn the_probe_counts_what_f_getpipe_sz_reports() {
     assert_eq!(kernel, fresh_pipe_size());
     assert_eq!(
         probed, kernel,
-        "probe_capacity returned {probed}, but F_GETPIPE_SZ says the pipe holds {kernel}. \
-         Write 1 byte at a time: larger writes can leave part of a page unused."
+        "probe_capacity returned {probed}, but F_GETPIPE_SZ says the pipe \
+         holds {kernel}. Write 1 byte at a time: larger writes can leave part \
+         of a page unused."
     );
     assert_eq!(
         report.number("in-pipe"),
         probed,
-        "the pipe held a different number of bytes than probe_capacity returned: \
-         count what each write() reports"
+        "the pipe held a different number of bytes than probe_capacity \
+         returned: count what each write() reports"
     );
 }
 
@@ -79,8 +81,8 @@ fn the_probe_gives_back_a_blocking_write_end() {
     assert_eq!(
         report["flags-after"],
         report["flags-before"],
-        "the write end's flags changed: restore them with fcntl(F_SETFL) before returning \
-         (O_NONBLOCK is {:#o})",
+        "the write end's flags changed: restore them with fcntl(F_SETFL) \
+         before returning (O_NONBLOCK is {:#o})",
         OFlag::O_NONBLOCK.bits()
     );
 }
@@ -91,8 +93,8 @@ fn a_non_blocking_write_end_stays_non_blocking() {
     assert_eq!(report.number("probed"), report.number("f_getpipe_sz"));
     assert_eq!(
         report["flags-after"], report["flags-before"],
-        "this write end was non-blocking before the probe and must stay so: put back the \
-         flags F_GETFL returned, rather than clearing O_NONBLOCK"
+        "this write end was non-blocking before the probe and must stay so: \
+         put back the flags F_GETFL returned, rather than clearing O_NONBLOCK"
     );
 }
 
@@ -104,8 +106,8 @@ fn the_probe_measures_a_smaller_pipe_too() {
     assert!(kernel < fresh_pipe_size(), "the runner shrank the pipe");
     assert_eq!(
         probed, kernel,
-        "on a pipe of {kernel} bytes the probe found {probed}: measure the pipe you are given, \
-         1 byte per write"
+        "on a pipe of {kernel} bytes the probe found {probed}: measure the \
+         pipe you are given, 1 byte per write"
     );
     assert_eq!(report.number("in-pipe"), probed);
 }
@@ -118,13 +120,14 @@ fn resize_reports_the_size_the_kernel_granted() {
         assert_eq!(
             report.number("f_getpipe_sz"),
             expected,
-            "after resize({asked}) the pipe should hold {expected} bytes: call fcntl(F_SETPIPE_SZ)"
+            "after resize({asked}) the pipe should hold {expected} bytes: call \
+             fcntl(F_SETPIPE_SZ)"
         );
         assert_eq!(
             report.number("granted"),
             expected,
-            "resize({asked}) must return the size the kernel granted (it rounds up), \
-             not the size asked for"
+            "resize({asked}) must return the size the kernel granted (it \
+             rounds up), not the size asked for"
         );
     }
     assert_eq!(granted_here(1_000_000), 1_048_576);
@@ -170,6 +173,7 @@ fn resize_refuses_a_size_that_does_not_fit_an_int() {
     let report = scenario(&["resize", "3000000000"], false);
     assert_eq!(
         report["granted"], "error EINVAL",
-        "3000000000 does not fit the C int F_SETPIPE_SZ takes: return Errno::EINVAL"
+        "3000000000 does not fit the C int F_SETPIPE_SZ takes: return \
+         Errno::EINVAL"
     );
 }

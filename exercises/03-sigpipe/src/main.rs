@@ -36,8 +36,8 @@ const LIMIT: Duration = Duration::from_secs(15);
 fn main() -> ExitCode {
     let Some(scenario) = std::env::args().nth(1) else {
         eprintln!(
-            "usage: ex03-sigpipe SCENARIO (exit-0, exit-3, exit-255, sigpipe, sigkill, \
-             no-reader, reader-stays, reader-leaves)"
+            "usage: ex03-sigpipe SCENARIO (exit-0, exit-3, exit-255, sigpipe, \
+             sigkill, no-reader, reader-stays, reader-leaves)"
         );
         return ExitCode::from(2);
     };

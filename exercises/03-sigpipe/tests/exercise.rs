@@ -9,7 +9,8 @@ use std::time::Duration;
 use ex03_sigpipe::describe;
 use labkit::exercise::{Report, run_scenario};
 
-/// The exercise's runner program (src/main.rs), built by cargo for this package.
+/// The exercise's runner program (src/main.rs), built by cargo for this
+/// package.
 const RUNNER: &str = env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME")));
 
 /// Runs one scenario and returns its `key: value` report.
@@ -109,7 +110,8 @@ fn a_reader_that_leaves_stops_the_writer_with_epipe() {
     );
     assert!(
         written <= read + capacity,
-        "bytes-written ({written}) is more than the reader read ({read}) plus a pipe's \
-         worth ({capacity}): count only what write() returned, not what you asked for"
+        "bytes-written ({written}) is more than the reader read ({read}) plus \
+         a pipe's worth ({capacity}): count only what write() returned, not \
+         what you asked for"
     );
 }

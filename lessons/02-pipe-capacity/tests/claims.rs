@@ -33,12 +33,14 @@ fn lesson(args: &[&str], as_nobody: bool) -> Finished {
         Ok(done) => {
             assert!(
                 !done.left_running,
-                "pipe-capacity {args:?} left a process running (an unreaped reader child?)"
+                "pipe-capacity {args:?} left a process running (an unreaped \
+                 reader child?)"
             );
             done
         }
         Err(error) => panic!(
-            "pipe-capacity {args:?} (as nobody: {as_nobody}) did not finish: {error}\n\
+            "pipe-capacity {args:?} (as nobody: {as_nobody}) did not finish: \
+             {error}\n\
              (a blocking write or read was still waiting)"
         ),
     }

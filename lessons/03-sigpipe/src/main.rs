@@ -9,12 +9,12 @@
 //! runtime sets SIGPIPE to SIG_IGN before `main`, and a forked child
 //! inherits that.
 //!
-//! Usage:
-//!   cargo lab run 3                          a child writes to a pipe with no reader, twice
-//!   cargo lab run 3 -- --trace               show each system call
-//!   cargo lab run 3 -- --mode rust-default   | head -n 1; echo ${PIPESTATUS[0]}    101
-//!   cargo lab run 3 -- --mode default-signal | head -n 1; echo ${PIPESTATUS[0]}    141
-//!   cargo lab run 3 -- --mode graceful       | head -n 1; echo ${PIPESTATUS[0]}    0
+//! Usage (the --mode runs print 101, 141 and 0 last):
+//!   cargo lab run 3              a child writes to a pipe with no reader
+//!   cargo lab run 3 -- --trace   show each system call
+//!   cargo lab run 3 -- --mode rust-default | head -n 1; echo $PIPESTATUS
+//!   cargo lab run 3 -- --mode default-signal | head -n 1; echo $PIPESTATUS
+//!   cargo lab run 3 -- --mode graceful | head -n 1; echo $PIPESTATUS
 //!
 //! What to look for: in the first run the child announces its write and
 //! never says another word: the kernel killed it inside `write`, and the
@@ -75,9 +75,9 @@ struct Args {
 /// How the `--mode` stream meets a reader that has gone.
 #[derive(Clone, Copy, ValueEnum)]
 enum Mode {
-    /// Rust as it comes: SIGPIPE ignored, `println!` panics on EPIPE (status 101).
+    /// Rust as it comes: SIGPIPE ignored, `println!` panics on EPIPE (101).
     RustDefault,
-    /// SIGPIPE restored to SIG_DFL, as in C: the kernel kills the writer (status 141).
+    /// SIGPIPE back to SIG_DFL, as in C: the kernel kills the writer (141).
     DefaultSignal,
     /// SIGPIPE ignored and EPIPE handled: stop quietly, with status 0.
     Graceful,
@@ -89,41 +89,29 @@ enum Mode {
 const PATIENCE: Duration = Duration::from_secs(10);
 
 fn main() -> ExitCode {
-    let args: Args = labkit::cli::parse();
-    args.common.apply();
-    let outcome = match args.mode {
-        None => demo(),
-        Some(mode) => stream(mode, args.lines),
-    };
-    match outcome {
-        Ok(code) => code,
-        Err(error) => {
-            eprintln!("sigpipe: {error}");
-            ExitCode::FAILURE
+    labkit::cli::main(|args: Args| {
+        args.common.apply();
+        match args.mode {
+            None => demo(),
+            Some(mode) => stream(mode, args.lines),
         }
-    }
+    })
 }
 
 fn demo() -> Result<ExitCode, Box<dyn Error>> {
     // ANCHOR: rust-twist
-    say!(
-        Note,
-        "Before main() ran, the Rust runtime set SIGPIPE to SIG_IGN (ignored)."
-    );
+    say!(Note, "Before main() ran, the Rust runtime set SIGPIPE to SIG_IGN.");
     say(Kernel, sigpipe_in_proc(Parent)?);
     // ANCHOR_END: rust-twist
 
     // ANCHOR: two-runs
-    say!(
-        Note,
-        "1. The child restores SIGPIPE to SIG_DFL, the disposition a C program starts with."
-    );
+    say!(Note, "1. The child restores SIGPIPE to SIG_DFL, as a C program has.");
     let (child, raw) = writer_meets_closed_pipe(Disposition::Default)?;
     explain_status_word(child, raw);
 
     say!(
         Note,
-        "2. The child keeps SIGPIPE ignored, as it inherited it from the Rust runtime."
+        "2. The child keeps SIGPIPE ignored, as Rust's runtime left it."
     );
     let (child, raw) = writer_meets_closed_pipe(Disposition::Ignore)?;
     explain_status_word(child, raw);
@@ -131,12 +119,12 @@ fn demo() -> Result<ExitCode, Box<dyn Error>> {
 
     say!(
         Note,
-        "With SIG_DFL the writer dies inside write(), with no chance to say or clean up anything.\n\
-         With SIG_IGN the write fails with EPIPE and the writer decides what to do.\n\
-         Every Rust program is of the second kind: see what println! makes of EPIPE:\n\
-         \x20 cargo lab run 3 -- --mode rust-default   | head -n 1; echo ${{PIPESTATUS[0]}}\n\
-         \x20 cargo lab run 3 -- --mode default-signal | head -n 1; echo ${{PIPESTATUS[0]}}\n\
-         \x20 cargo lab run 3 -- --mode graceful       | head -n 1; echo ${{PIPESTATUS[0]}}"
+        "With SIG_DFL the writer dies inside write(), with no chance to say\n\
+         or clean up anything. With SIG_IGN the write fails with EPIPE and\n\
+         the writer decides what to do. Every Rust program is of the second\n\
+         kind: see what println! makes of EPIPE, with MODE rust-default,\n\
+         default-signal or graceful:\n\
+         \x20 cargo lab run 3 -- --mode MODE | head -n 1; echo $PIPESTATUS"
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -148,31 +136,17 @@ fn writer_meets_closed_pipe(
     disposition: Disposition,
 ) -> Result<(Pid, i32), Box<dyn Error>> {
     let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC)?;
-    trace(
-        Parent,
-        &format!(
-            "pipe2([{}, {}], O_CLOEXEC)",
-            read_end.as_raw_fd(),
-            write_end.as_raw_fd()
-        ),
-        &Ok::<_, Errno>(0),
-    );
-    say!(
-        Parent,
-        "made a pipe: read end fd {}, write end fd {}",
-        read_end.as_raw_fd(),
-        write_end.as_raw_fd()
-    );
+    let (r, w) = (read_end.as_raw_fd(), write_end.as_raw_fd());
+    trace!(Parent, &Ok::<_, Errno>(0), "pipe2([{r}, {w}], O_CLOEXEC)");
+    say!(Parent, "made a pipe: read end fd {r}, write end fd {w}");
     let child = match fork()? {
         Forked::Child => child_writes(read_end, write_end, disposition),
         Forked::Parent { child } => child,
     };
     // The parent never writes: the child's write end is the one that matters.
     drop(write_end);
-    say!(
-        Parent,
-        "forked child {child}; closing my read end, the last one: nobody can read now"
-    );
+    say!(Parent, "forked child {child}; closing my read end, the last one:");
+    say!(Parent, "nobody can read now");
     // The child closed its copy first thing, so this is the last read end:
     // from here on the pipe has no reader, and never will again.
     drop(read_end);
@@ -180,10 +154,10 @@ fn writer_meets_closed_pipe(
     let raw = wait_for_raw_status(child, PATIENCE)?.ok_or_else(|| {
         format!("child {child} was still running after {PATIENCE:?}")
     })?;
-    trace(
+    trace!(
         Parent,
-        &format!("waitpid({child}, [{raw:#06x}], WNOHANG)"),
         &Ok::<_, Errno>(child),
+        "waitpid({child}, [{raw:#06x}], WNOHANG)"
     );
     Ok((child, raw))
 }
@@ -204,16 +178,12 @@ fn child_writes(
         eprintln!("sigpipe: child: {error}");
         exit_child(1);
     }
-    say!(
-        Kernel,
-        "poll() reports POLLERR on the child's write end: no read end is open anywhere"
-    );
+    say!(Kernel, "poll() reports POLLERR on the child's write end:");
+    say!(Kernel, "no read end is open anywhere");
 
     if disposition == Disposition::Default {
-        say!(
-            Child,
-            "signal(SIGPIPE, SIG_DFL): SIGPIPE's default action again, which is to terminate"
-        );
+        say!(Child, "signal(SIGPIPE, SIG_DFL): back to SIGPIPE's default");
+        say!(Child, "action, which is to terminate");
         let restored = set_disposition(Signal::SIGPIPE, Disposition::Default);
         trace!(Child, &restored.map(|()| 0), "signal(SIGPIPE, SIG_DFL)");
         if let Err(errno) = restored {
@@ -231,23 +201,13 @@ fn child_writes(
     let written = write(&write_end, message.as_bytes());
     // With SIG_DFL, nothing below runs: the kernel ends this process inside
     // write(), before it returns.
-    trace!(
-        Child,
-        &written,
-        "write({}, {message:?}, {})",
-        write_end.as_raw_fd(),
-        message.len()
-    );
+    let (w, len) = (write_end.as_raw_fd(), message.len());
+    trace!(Child, &written, "write({w}, {message:?}, {len})");
     match written {
         Err(Errno::EPIPE) => {
-            say!(
-                Child,
-                "write() failed with EPIPE (Broken pipe): nobody will ever read this pipe"
-            );
-            say!(
-                Child,
-                "I stop writing and exit with code 0: the reader had all it wanted"
-            );
+            say!(Child, "write() failed with EPIPE (Broken pipe):");
+            say!(Child, "nobody will ever read this pipe");
+            say!(Child, "I stop writing and exit with code 0");
             exit_child(0)
         }
         Err(errno) => {
@@ -285,7 +245,8 @@ fn wait_until_no_reader(write_end: &OwnedFd) -> Result<(), String> {
             Err(errno) => return Err(format!("poll: {errno}")),
             Ok(0) => {
                 return Err(format!(
-                    "a read end was still open after {PATIENCE:?}: did the parent close its copy?"
+                    "a read end was still open after {PATIENCE:?}: \
+                     did the parent close its copy?"
                 ));
             }
             Ok(_) => {
@@ -317,7 +278,8 @@ fn sigpipe_in_proc(who: Speaker) -> Result<String, Box<dyn Error>> {
         ("clear", "SIGPIPE is at its default (SIG_DFL)")
     };
     Ok(format!(
-        "/proc/self/status of the {}: SigIgn has bit 1 << {bit} {state}: {meaning}",
+        "/proc/self/status of the {}: SigIgn has bit 1 << {bit} {state}:\n\
+         {meaning}",
         who.tag()
     ))
 }
@@ -333,15 +295,13 @@ fn explain_status_word(child: Pid, raw: i32) {
     let signal = raw & 0x7f;
     let high_byte = (raw >> 8) & 0xff;
     if signal != 0 {
+        let name = signal_name(signal);
         say!(
             Note,
-            "status & 0x7f = {signal}: a signal ended the child: {signal} is {}",
-            signal_name(signal)
+            "status & 0x7f = {signal}: a signal ended the child: {name}"
         );
-        say!(
-            Note,
-            "(status >> 8) & 0xff = {high_byte}: no exit code, the child never called exit()"
-        );
+        say!(Note, "(status >> 8) & 0xff = {high_byte}: no exit code,");
+        say!(Note, "the child never called exit()");
     } else {
         say!(Note, "status & 0x7f = 0: no signal ended the child: it exited");
         say!(Note, "(status >> 8) & 0xff = {high_byte}: its exit code");
@@ -382,8 +342,9 @@ fn without_pid(status: &WaitStatus) -> String {
 fn stream(mode: Mode, lines: u64) -> Result<ExitCode, Box<dyn Error>> {
     if io::stdout().is_terminal() {
         eprintln!(
-            "sigpipe: --mode writes up to {lines} lines for a reader that leaves early: \
-             pipe it into one, e.g. `cargo lab run 3 -- --mode graceful | head -n 1`"
+            "sigpipe: --mode writes up to {lines} lines for a reader that \
+             leaves early: pipe it into one, e.g. \
+             `cargo lab run 3 -- --mode graceful | head -n 1`"
         );
         return Ok(ExitCode::from(2));
     }

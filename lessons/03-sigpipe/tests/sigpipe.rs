@@ -72,7 +72,8 @@ fn with_sigpipe_at_its_default_the_child_is_killed_by_signal_13() {
         ),
         "{all}"
     );
-    // The status word holds the signal number in its low 7 bits, and nothing else.
+    // The status word holds the signal number in its low 7 bits, and nothing
+    // else.
     assert!(
         has(&part1, "parent | waitpid() stored the status word 0x000d"),
         "{all}"
@@ -126,28 +127,24 @@ fn with_sigpipe_ignored_the_write_fails_with_epipe() {
 #[test]
 fn the_rust_runtime_ignores_sigpipe_and_a_forked_child_inherits_it() {
     let narration = demo(&[]);
-    let parent = narration
-        .lines()
-        .find(|line| line.contains("/proc/self/status of the parent"))
-        .unwrap_or_else(|| panic!("no report on the parent:\n{narration}"));
-    assert!(parent.ends_with("SIGPIPE is ignored (SIG_IGN)"), "{parent}");
+    let all: Vec<&str> = narration.lines().collect();
+    let parent = verdict_on(&all, "parent");
+    assert_eq!(parent, "kernel | SIGPIPE is ignored (SIG_IGN)", "{narration}");
+    let restored = verdict_on(&part(&narration, "1."), "child");
+    assert_eq!(restored, "kernel | SIGPIPE is at its default (SIG_DFL)");
+    let inherited = verdict_on(&part(&narration, "2."), "child");
+    assert_eq!(inherited, "kernel | SIGPIPE is ignored (SIG_IGN)");
+}
 
-    let part1 = part(&narration, "1.");
-    let restored = part1
+/// The line after the kernel's report on `who`'s /proc/self/status: what
+/// the SigIgn bit means for SIGPIPE.
+fn verdict_on<'a>(lines: &[&'a str], who: &str) -> &'a str {
+    let marker = format!("/proc/self/status of the {who}");
+    let at = lines
         .iter()
-        .find(|line| line.contains("/proc/self/status of the child"))
-        .expect("part 1 reports on the child");
-    assert!(
-        restored.ends_with("SIGPIPE is at its default (SIG_DFL)"),
-        "{restored}"
-    );
-
-    let part2 = part(&narration, "2.");
-    let inherited = part2
-        .iter()
-        .find(|line| line.contains("/proc/self/status of the child"))
-        .expect("part 2 reports on the child");
-    assert!(inherited.ends_with("SIGPIPE is ignored (SIG_IGN)"), "{inherited}");
+        .position(|line| line.contains(&marker))
+        .unwrap_or_else(|| panic!("no report on the {who}:\n{lines:#?}"));
+    lines.get(at + 1).copied().unwrap_or_default()
 }
 
 /// The outcome of `sigpipe --mode MODE | head -n 1` in bash: what head
@@ -167,10 +164,12 @@ fn pipeline(mode: &str) -> Pipeline {
                 SIGPIPE,
                 mode,
             ])
-            // The panic message must not grow a backtrace if the caller set this.
+            // The panic message must not grow a backtrace if the caller set
+            // this.
             .env_remove("RUST_BACKTRACE"),
         &format!(
-            "`sigpipe --mode {mode} | head -n 1` did not finish: the writer never noticed head leave"
+            "`sigpipe --mode {mode} | head -n 1` did not finish: the writer \
+             never noticed head leave"
         ),
     );
     assert!(done.status.success(), "bash: {}", done.stderr);

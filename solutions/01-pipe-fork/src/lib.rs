@@ -34,11 +34,13 @@ pub fn send_through_pipe(
                 Ok(()) => child_exit_code,
                 Err(_) => 1,
             };
-            // Added: exit, never return, in the child (closing the write end on the way).
+            // Added: exit, never return, in the child (closing the write end on
+            // the way).
             exit_child(code)
         }
         Forked::Parent { child } => {
-            // Added: the parent's own write end would keep end of file from coming.
+            // Added: the parent's own write end would keep end of file from
+            // coming.
             drop(write_end);
             let received = read_to_end(&read_end)?;
             drop(read_end);

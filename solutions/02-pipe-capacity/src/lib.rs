@@ -11,7 +11,8 @@ use nix::unistd::write;
 pub fn probe_capacity(write_end: BorrowedFd<'_>) -> nix::Result<usize> {
     let original =
         OFlag::from_bits_retain(fcntl(write_end, FcntlArg::F_GETFL)?);
-    // Added: without O_NONBLOCK, the write that finds the pipe full waits forever.
+    // Added: without O_NONBLOCK, the write that finds the pipe full waits
+    // forever.
     fcntl(write_end, FcntlArg::F_SETFL(original | OFlag::O_NONBLOCK))?;
     let counted = fill(write_end);
     // Added: the flags go back as they were, whether the fill worked or not.

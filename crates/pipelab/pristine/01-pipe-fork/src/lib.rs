@@ -37,7 +37,8 @@ pub fn send_through_pipe(
     messages: &[&[u8]],
     child_exit_code: i32,
 ) -> nix::Result<Delivery> {
-    // TODO: make the pipe, fork, write in the child, read and reap in the parent.
+    // TODO: make the pipe, fork, write in the child, read and reap in the
+    // parent.
     let _ = (messages, child_exit_code);
     todo!("send_through_pipe")
 }

@@ -14,7 +14,8 @@ use labkit::exercise::open_fds;
 fn main() -> ExitCode {
     let Some(scenario) = std::env::args().nth(1) else {
         eprintln!(
-            "usage: ex01-pipe-fork SCENARIO (one, three, none, exit-code, large)"
+            "usage: ex01-pipe-fork SCENARIO (one, three, none, exit-code, \
+             large)"
         );
         return ExitCode::from(2);
     };
@@ -40,17 +41,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let leaked: Vec<String> = open_fds()
-        .into_iter()
-        .filter(|fd| !fds_before.contains(fd))
-        .collect();
+    let leaked: Vec<String> =
+        open_fds().into_iter().filter(|fd| !fds_before.contains(fd)).collect();
 
     println!("pid: {}", std::process::id());
     println!("received-len: {}", delivery.received.len());
-    println!(
-        "received: {:?}",
-        String::from_utf8_lossy(&delivery.received)
-    );
+    println!("received: {:?}", String::from_utf8_lossy(&delivery.received));
     println!("child: {}", labkit::status::explain(&delivery.child));
     println!("leaked-fds: {}", leaked.join(" "));
     ExitCode::SUCCESS

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use labkit::exercise::{Report, run_scenario};
 
-/// The exercise's runner program (src/main.rs), built by cargo for this package.
+/// The exercise's runner program (src/main.rs), built by cargo for this
+/// package.
 const RUNNER: &str = env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME")));
 
 /// Runs one scenario and returns its `key: value` report.
@@ -73,7 +74,8 @@ fn the_parent_keeps_no_end_of_the_pipe() {
         let report = scenario(name);
         assert_eq!(
             report["leaked-fds"], "",
-            "scenario {name:?}: these descriptors were left open after send_through_pipe returned"
+            "scenario {name:?}: these descriptors were left open after \
+             send_through_pipe returned"
         );
     }
 }
