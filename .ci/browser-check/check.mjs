@@ -4,6 +4,11 @@
 //   - each page loads and every image on it loads (naturalWidth > 0),
 //   - each lesson chapter shows the lesson's code (the first line of every
 //     anchor it includes from lessons/ is visible in a code block),
+//   - no code block scrolls sideways at a 1280-pixel window, in the light
+//     theme and in the dark "navy" one (a failure names the page and the
+//     block's first line),
+//   - at a phone's width (390 pixels) every diagram fits the page, scaled
+//     down rather than cut,
 //   - the search box finds "SIGPIPE", and its first result opens.
 // Screenshots go to target/browser-check/ (not in git), one per page, plus
 // chapter 01 in the dark "navy" theme.
@@ -35,6 +40,27 @@ const fail = (message) => check(false, message);
 function summaryPages() {
   const summary = readFileSync(join(root, 'book/src/SUMMARY.md'), 'utf8');
   return [...summary.matchAll(/\]\(([^)#]+)\.md\)/g)].map((m) => `${m[1]}.html`);
+}
+
+/// The code blocks of the open page that are wider than their box: each
+/// with its first line and how many pixels it would scroll.
+async function overflowingBlocks(page) {
+  return page.$$eval('#mdbook-content pre', (blocks) =>
+    blocks
+      .filter((pre) => pre.offsetParent !== null && pre.scrollWidth > pre.clientWidth + 1)
+      .map((pre) => ({
+        first: (pre.innerText.split('\n').find((l) => l.trim() !== '') ?? '').trim(),
+        by: pre.scrollWidth - pre.clientWidth,
+      })),
+  );
+}
+
+/// Opens `name` in `theme` (mdBook keeps the choice in localStorage).
+async function openInTheme(page, name, theme) {
+  const url = pathToFileURL(join(buildDir, name)).href;
+  await page.goto(url, { waitUntil: 'load' });
+  await page.evaluate((t) => localStorage.setItem('mdbook-theme', t), theme);
+  await page.reload({ waitUntil: 'load' });
 }
 
 /// For a chapter NN-slug.html: the first non-blank line of every anchor it
@@ -120,6 +146,40 @@ try {
     await page.screenshot({ path: join(shots, name.replace(/\.html$/, '.png')), fullPage: true });
     await page.close();
   }
+
+  // Code that fits the column: no block scrolls sideways, light or dark.
+  for (const theme of ['light', 'navy']) {
+    const page = await context.newPage();
+    for (const name of pages) {
+      await openInTheme(page, name, theme);
+      const wide = await overflowingBlocks(page);
+      const which = wide.map(({ first, by }) => `${by} px: ${first}`).join('; ');
+      check(wide.length === 0, `${name} (${theme}, 1280 px): code scrolls sideways (${which})`);
+    }
+    await page.close();
+  }
+
+  // Diagrams on a phone: each one fits the page's width, scaled down.
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  await phone.route('**/*', (route) => {
+    const url = route.request().url();
+    return url.startsWith('file://') || url.startsWith('data:') ? route.continue() : route.abort();
+  });
+  const small = await phone.newPage();
+  for (const name of pages) {
+    await small.goto(pathToFileURL(join(buildDir, name)).href, { waitUntil: 'load' });
+    const cut = await small.$$eval('#mdbook-content img', (imgs) =>
+      imgs
+        .filter((img) => img.offsetParent !== null)
+        .filter((img) => img.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+        .map((img) => img.getAttribute('src')),
+    );
+    check(cut.length === 0, `${name} (390 px): wider than the page: ${cut.join(', ')}`);
+    if (await small.$$eval('#mdbook-content img', (imgs) => imgs.length > 0)) {
+      await small.screenshot({ path: join(shots, name.replace(/\.html$/, '-390.png')), fullPage: true });
+    }
+  }
+  await phone.close();
 
   // Chapter 01 in a dark theme, for a person to look at the diagram.
   const dark = await context.newPage();

@@ -412,3 +412,57 @@ fn a_directory_without_a_book_is_refused_and_left_as_it_was() {
         "the build wrote into a directory with no book: {left:?}"
     );
 }
+
+/// rustfmt.toml's max_width: the column the book's code listings fit.
+fn column_width() -> usize {
+    let text = fs::read_to_string(workspace().join("rustfmt.toml"))
+        .expect("rustfmt.toml");
+    let table: toml::Table = text.parse().expect("rustfmt.toml is TOML");
+    let width = table.get("max_width").and_then(toml::Value::as_integer);
+    width.expect("rustfmt.toml sets max_width") as usize
+}
+
+/// Every line over `width` characters in the files under `dir` that end in
+/// `extension`, as `path:line: N columns`.
+fn lines_wider_than(width: usize, dir: &Path, extension: &str) -> Vec<String> {
+    let mut files = Vec::new();
+    collect_files(dir, extension, &mut files);
+    let mut wide = Vec::new();
+    for file in files {
+        let text = fs::read_to_string(&file).expect("a readable file");
+        for (number, line) in text.lines().enumerate() {
+            let columns = line.chars().count();
+            if columns > width {
+                let path = file.strip_prefix(workspace()).unwrap_or(&file);
+                let at = number + 1;
+                wide.push(format!(
+                    "{}:{at}: {columns} columns",
+                    path.display()
+                ));
+            }
+        }
+    }
+    wide
+}
+
+/// The book includes the lessons' code and transcripts as they are, and
+/// its column holds `max_width` characters (the browser check proves it):
+/// rustfmt cannot shorten a string or a comment, so this test does.
+#[test]
+fn code_and_transcripts_fit_the_books_column() {
+    let width = column_width();
+    let root = workspace();
+    let mut wide = Vec::new();
+    for dir in ["lessons", "exercises", "solutions"] {
+        wide.extend(lines_wider_than(width, &root.join(dir), "rs"));
+    }
+    let transcripts = root.join("book/src/transcripts");
+    wide.extend(lines_wider_than(width, &transcripts, "txt"));
+    assert!(
+        wide.is_empty(),
+        "{} lines are wider than the book's {width} columns (shorten a \
+         narrated line, or split it in two):\n{}",
+        wide.len(),
+        wide.join("\n")
+    );
+}
