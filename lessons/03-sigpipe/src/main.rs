@@ -23,26 +23,28 @@
 //! program writes numbered lines until `head` has had enough and leaves;
 //! `${PIPESTATUS[0]}` then shows how each way of meeting a closed pipe looks
 //! to a shell.
+//!
+//! Each idea is in a file of its own: the Rust twist and the demo's order
+//! (this file), the two runs of a writer meeting a closed pipe
+//! (closed_pipe.rs), the status word the parent gets back (status_word.rs),
+//! and the `--mode` streams for a shell pipeline (stream.rs).
+
+mod closed_pipe;
+mod status_word;
+mod stream;
 
 use std::error::Error;
-use std::io::{self, IsTerminal, Write};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::os::unix::process::ExitStatusExt;
-use std::process::{ExitCode, ExitStatus};
-use std::time::Duration;
+use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
-use labkit::Speaker::{self, Child, Kernel, Note, Parent};
-use labkit::process::{Disposition, Forked, exit_child, fork, set_disposition};
-use labkit::raw_status::wait_for_raw_status;
-use labkit::status::{shell_status, signal_name};
-use labkit::{say, trace};
-use nix::errno::Errno;
-use nix::fcntl::OFlag;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use clap::Parser;
+use labkit::Speaker::{self, Kernel, Note, Parent};
+use labkit::process::Disposition;
+use labkit::say;
 use nix::sys::signal::Signal;
-use nix::sys::wait::WaitStatus;
-use nix::unistd::{Pid, pipe2, write};
+
+use closed_pipe::writer_meets_closed_pipe;
+use status_word::explain_status_word;
+use stream::{Mode, stream};
 
 /// A child writes to a pipe whose read end is closed: killed by SIGPIPE, or
 /// told EPIPE.
@@ -71,22 +73,6 @@ struct Args {
     #[command(flatten)]
     common: labkit::CommonArgs,
 }
-
-/// How the `--mode` stream meets a reader that has gone.
-#[derive(Clone, Copy, ValueEnum)]
-enum Mode {
-    /// Rust as it comes: SIGPIPE ignored, `println!` panics on EPIPE (101).
-    RustDefault,
-    /// SIGPIPE back to SIG_DFL, as in C: the kernel kills the writer (141).
-    DefaultSignal,
-    /// SIGPIPE ignored and EPIPE handled: stop quietly, with status 0.
-    Graceful,
-}
-
-/// How long a child waits for the parent to close its read end, and the
-/// parent for the child to end: both take milliseconds unless something is
-/// wrong.
-const PATIENCE: Duration = Duration::from_secs(10);
 
 fn main() -> ExitCode {
     labkit::cli::main(|args: Args| {
@@ -129,142 +115,9 @@ fn demo() -> Result<ExitCode, Box<dyn Error>> {
     Ok(ExitCode::SUCCESS)
 }
 
-// ANCHOR: parent
-/// Makes a pipe and forks a child that writes into it once the parent has
-/// closed the last read end. Returns the child's pid and its status word.
-fn writer_meets_closed_pipe(
-    disposition: Disposition,
-) -> Result<(Pid, i32), Box<dyn Error>> {
-    let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC)?;
-    let (r, w) = (read_end.as_raw_fd(), write_end.as_raw_fd());
-    trace!(Parent, &Ok::<_, Errno>(0), "pipe2([{r}, {w}], O_CLOEXEC)");
-    say!(Parent, "made a pipe: read end fd {r}, write end fd {w}");
-    let child = match fork()? {
-        Forked::Child => child_writes(read_end, write_end, disposition),
-        Forked::Parent { child } => child,
-    };
-    // The parent never writes: the child's write end is the one that matters.
-    drop(write_end);
-    say!(Parent, "forked child {child}; closing my read end, the last one:");
-    say!(Parent, "nobody can read now");
-    // The child closed its copy first thing, so this is the last read end:
-    // from here on the pipe has no reader, and never will again.
-    drop(read_end);
-
-    let raw = wait_for_raw_status(child, PATIENCE)?.ok_or_else(|| {
-        format!("child {child} was still running after {PATIENCE:?}")
-    })?;
-    trace!(
-        Parent,
-        &Ok::<_, Errno>(child),
-        "waitpid({child}, [{raw:#06x}], WNOHANG)"
-    );
-    Ok((child, raw))
-}
-// ANCHOR_END: parent
-
-// ANCHOR: child
-/// The child's whole life: wait until no reader is left, set SIGPIPE as
-/// `disposition` says, write, and (if still alive) report what `write` said.
-fn child_writes(
-    read_end: OwnedFd,
-    write_end: OwnedFd,
-    disposition: Disposition,
-) -> ! {
-    // The child only writes. Its copy of the read end must go too: while
-    // any read end is open, in any process, the pipe has a reader.
-    drop(read_end);
-    if let Err(error) = wait_until_no_reader(&write_end) {
-        eprintln!("sigpipe: child: {error}");
-        exit_child(1);
-    }
-    say!(Kernel, "poll() reports POLLERR on the child's write end:");
-    say!(Kernel, "no read end is open anywhere");
-
-    if disposition == Disposition::Default {
-        say!(Child, "signal(SIGPIPE, SIG_DFL): back to SIGPIPE's default");
-        say!(Child, "action, which is to terminate");
-        let restored = set_disposition(Signal::SIGPIPE, Disposition::Default);
-        trace!(Child, &restored.map(|()| 0), "signal(SIGPIPE, SIG_DFL)");
-        if let Err(errno) = restored {
-            eprintln!("sigpipe: child: signal(SIGPIPE, SIG_DFL): {errno}");
-            exit_child(1);
-        }
-    }
-    match sigpipe_in_proc(Child) {
-        Ok(fact) => say(Kernel, fact),
-        Err(error) => eprintln!("sigpipe: child: {error}"),
-    }
-
-    let message = "hello?\n";
-    say!(Child, "writing {} bytes into the pipe...", message.len());
-    let written = write(&write_end, message.as_bytes());
-    // With SIG_DFL, nothing below runs: the kernel ends this process inside
-    // write(), before it returns.
-    let (w, len) = (write_end.as_raw_fd(), message.len());
-    trace!(Child, &written, "write({w}, {message:?}, {len})");
-    match written {
-        Err(Errno::EPIPE) => {
-            say!(Child, "write() failed with EPIPE (Broken pipe):");
-            say!(Child, "nobody will ever read this pipe");
-            say!(Child, "I stop writing and exit with code 0");
-            exit_child(0)
-        }
-        Err(errno) => {
-            say!(Child, "write() failed with {errno:?}: {}", errno.desc());
-            exit_child(1)
-        }
-        Ok(count) => {
-            say!(Child, "write() took {count} bytes that nobody will read");
-            exit_child(1)
-        }
-    }
-}
-// ANCHOR_END: child
-
-// ANCHOR: wait-no-reader
-/// Waits, at most [`PATIENCE`], until no read end of the pipe is open.
-///
-/// On Linux, poll() reports POLLERR on a pipe's write end once the last read
-/// end is closed. We ask for no event at all, so only that (or an error)
-/// ends the wait. This is how the child knows that the parent has closed its
-/// read end before it writes, so that the two never race.
-fn wait_until_no_reader(write_end: &OwnedFd) -> Result<(), String> {
-    let millis = u16::try_from(PATIENCE.as_millis()).unwrap_or(u16::MAX);
-    loop {
-        let mut fds = [PollFd::new(write_end.as_fd(), PollFlags::empty())];
-        let polled = poll(&mut fds, PollTimeout::from(millis));
-        trace!(
-            Child,
-            &polled,
-            "poll([{{fd={}, events=0}}], 1, {millis})",
-            write_end.as_raw_fd()
-        );
-        match polled {
-            Err(Errno::EINTR) => continue,
-            Err(errno) => return Err(format!("poll: {errno}")),
-            Ok(0) => {
-                return Err(format!(
-                    "a read end was still open after {PATIENCE:?}: \
-                     did the parent close its copy?"
-                ));
-            }
-            Ok(_) => {
-                let events = fds[0].revents().unwrap_or(PollFlags::empty());
-                return if events.contains(PollFlags::POLLERR) {
-                    Ok(())
-                } else {
-                    Err(format!("poll reported {events:?}, not POLLERR"))
-                };
-            }
-        }
-    }
-}
-// ANCHOR_END: wait-no-reader
-
 /// What the kernel says about SIGPIPE in this process: /proc/self/status
 /// lists the ignored signals as a mask, `SigIgn`, where signal N is bit N-1.
-fn sigpipe_in_proc(who: Speaker) -> Result<String, Box<dyn Error>> {
+pub(crate) fn sigpipe_in_proc(who: Speaker) -> Result<String, Box<dyn Error>> {
     let status = std::fs::read_to_string("/proc/self/status")?;
     let mask = status
         .lines()
@@ -283,104 +136,3 @@ fn sigpipe_in_proc(who: Speaker) -> Result<String, Box<dyn Error>> {
         who.tag()
     ))
 }
-
-// ANCHOR: status-word
-/// Reads the status word the way the C macros do, then shows what nix, std
-/// and a shell make of it.
-fn explain_status_word(child: Pid, raw: i32) {
-    say!(Parent, "waitpid() stored the status word {raw:#06x}");
-    if let Ok(decoded) = WaitStatus::from_raw(child, raw) {
-        say!(Parent, "nix decodes it as {}", without_pid(&decoded));
-    }
-    let signal = raw & 0x7f;
-    let high_byte = (raw >> 8) & 0xff;
-    if signal != 0 {
-        let name = signal_name(signal);
-        say!(
-            Note,
-            "status & 0x7f = {signal}: a signal ended the child: {name}"
-        );
-        say!(Note, "(status >> 8) & 0xff = {high_byte}: no exit code,");
-        say!(Note, "the child never called exit()");
-    } else {
-        say!(Note, "status & 0x7f = 0: no signal ended the child: it exited");
-        say!(Note, "(status >> 8) & 0xff = {high_byte}: its exit code");
-    }
-    let status = ExitStatus::from_raw(raw);
-    say!(
-        Note,
-        "std::process::ExitStatus: code() = {:?}, signal() = {:?}",
-        status.code(),
-        status.signal()
-    );
-    if let Some(shell) = shell_status(status) {
-        let sum = if signal != 0 {
-            format!(" (128 + {signal})")
-        } else {
-            String::new()
-        };
-        say!(Note, "a shell would put {shell}{sum} in $?");
-    }
-}
-// ANCHOR_END: status-word
-
-/// A `WaitStatus` as nix prints it, with the pid (which changes every run)
-/// replaced by the word `child`.
-fn without_pid(status: &WaitStatus) -> String {
-    match status {
-        WaitStatus::Exited(_, code) => format!("Exited(child, {code})"),
-        WaitStatus::Signaled(_, signal, core_dumped) => {
-            format!("Signaled(child, {signal:?}, {core_dumped})")
-        }
-        other => format!("{other:?}"),
-    }
-}
-
-// ANCHOR: stream
-/// Writes numbered lines to stdout until the reader leaves (or `lines` run
-/// out), meeting the closed pipe as `mode` says.
-fn stream(mode: Mode, lines: u64) -> Result<ExitCode, Box<dyn Error>> {
-    if io::stdout().is_terminal() {
-        eprintln!(
-            "sigpipe: --mode writes up to {lines} lines for a reader that \
-             leaves early: pipe it into one, e.g. \
-             `cargo lab run 3 -- --mode graceful | head -n 1`"
-        );
-        return Ok(ExitCode::from(2));
-    }
-    match mode {
-        Mode::RustDefault => {
-            // The one place in the course where a panic is the expected
-            // outcome, and the point of the lesson: once the reader is gone,
-            // println! panics with "failed printing to stdout: Broken pipe"
-            // and the process exits with status 101.
-            for number in 1..=lines {
-                println!("line {number}");
-            }
-        }
-        Mode::DefaultSignal => {
-            // Back to the default action: the first write after the reader
-            // leaves never returns; the kernel kills us with SIGPIPE.
-            set_disposition(Signal::SIGPIPE, Disposition::Default)?;
-            write_lines(lines)?;
-        }
-        Mode::Graceful => match write_lines(lines) {
-            // The reader has had all it wanted: stop, quietly and
-            // successfully. (`yes` is as quiet in `yes | head`, but it is
-            // killed by SIGPIPE: its status is 141.)
-            Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {}
-            other => other?,
-        },
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Writes "line 1", "line 2", ... to stdout, one write per line.
-fn write_lines(lines: u64) -> io::Result<()> {
-    let mut stdout = io::stdout().lock();
-    for number in 1..=lines {
-        writeln!(stdout, "line {number}")?;
-    }
-    stdout.flush()
-}
-// ANCHOR_END: stream
