@@ -21,16 +21,22 @@ fn scenario(name: &str) -> Option<(Framing, &'static str)> {
     Some(match name {
         "lines" => (
             Framing::Line,
-            r"printf 'hel'; sleep 0.1; printf 'lo\nwor'; sleep 0.1; printf 'ld\n'",
+            r"printf 'hel'; sleep 0.1
+              printf 'lo\nwor'; sleep 0.1
+              printf 'ld\n'",
         ),
         "lines-at-once" => (Framing::Line, r"printf 'a\nb\n\nc\n'"),
         "fixed" => (
             Framing::Fixed(4),
-            r"printf 'pi'; sleep 0.1; printf 'ngpingp'; sleep 0.1; printf 'ing'; printf 'end\000'",
+            r"printf 'pi'; sleep 0.1
+              printf 'ngpingp'; sleep 0.1
+              printf 'ing'; printf 'end\000'",
         ),
         "length" => (
             Framing::LengthPrefixed,
-            r"printf '\000\000'; sleep 0.1; printf '\000\005hel'; sleep 0.1; printf 'lo\000\000\000\000\000\000\000\003abc'",
+            r"printf '\000\000'; sleep 0.1
+              printf '\000\005hel'; sleep 0.1
+              printf 'lo\000\000\000\000\000\000\000\003abc'",
         ),
         "partial-line" => (Framing::Line, r"printf 'one\ntw'"),
         "partial-length" => {
@@ -40,7 +46,9 @@ fn scenario(name: &str) -> Option<(Framing, &'static str)> {
         // About 130 000 bytes: twice what a FIFO holds.
         "large" => (
             Framing::Line,
-            r#"awk 'BEGIN { for (i = 0; i < 2000; i++) printf "line %d %050d\n", i, i }'"#,
+            r#"awk 'BEGIN {
+                  for (i = 0; i < 2000; i++) printf "line %d %050d\n", i, i
+              }'"#,
         ),
         _ => return None,
     })
@@ -50,8 +58,8 @@ fn main() -> ExitCode {
     let name = std::env::args().nth(1).unwrap_or_default();
     let Some((framing, script)) = scenario(&name) else {
         eprintln!(
-            "usage: ex04-fifo-client-server SCENARIO (lines, lines-at-once, fixed, length, \
-             partial-line, partial-length, silent, large)"
+            "usage: ex04-fifo-client-server SCENARIO (lines, lines-at-once, \
+             fixed, length, partial-line, partial-length, silent, large)"
         );
         return ExitCode::from(2);
     };

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use labkit::exercise::run_scenario;
 
-/// The exercise's runner program (src/main.rs), built by cargo for this package.
+/// The exercise's runner (src/main.rs), built by cargo for this package.
 const RUNNER: &str = env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME")));
 
 /// What `read_messages` returned in one scenario.
@@ -21,8 +21,8 @@ fn scenario(name: &str) -> Messages {
     let report = run_scenario(
         Command::new(RUNNER).arg(name),
         Duration::from_secs(20),
-        "Do you stop when read() returns 0 (end of file)? A loop that ignores 0 \
-         spins forever.",
+        "Do you stop when read() returns 0 (end of file)? A loop that \
+         ignores 0 spins forever.",
     );
     let messages: Vec<String> =
         report.all("message").into_iter().map(String::from).collect();
@@ -39,7 +39,8 @@ fn lines_split_across_reads_come_out_whole() {
     assert_eq!(
         report.messages,
         [r#""hello""#, r#""world""#],
-        "the writer sent \"hel\", then \"lo\\nwor\", then \"ld\\n\": keep unfinished bytes for the next read"
+        "the writer sent \"hel\", then \"lo\\nwor\", then \"ld\\n\": \
+         keep unfinished bytes for the next read"
     );
     assert_eq!(report.partial, r#""""#);
 }
@@ -56,7 +57,8 @@ fn fixed_frames_lose_their_padding() {
     assert_eq!(
         report.messages,
         [r#""ping""#, r#""ping""#, r#""ping""#, r#""end""#],
-        "\"end\\0\" is the message \"end\": NUL bytes at the end of a fixed frame are padding"
+        "\"end\\0\" is the message \"end\": NUL bytes at the end of a \
+         fixed frame are padding"
     );
 }
 
@@ -66,7 +68,8 @@ fn length_prefixes_split_mid_header_still_work() {
     assert_eq!(
         report.messages,
         [r#""hello""#, r#""""#, r#""abc""#],
-        "the 4-byte length itself may arrive in two reads; a length of 0 is an empty message"
+        "the 4-byte length itself may arrive in two reads; \
+         a length of 0 is an empty message"
     );
     assert_eq!(report.partial, r#""""#);
 }

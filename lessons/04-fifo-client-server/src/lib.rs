@@ -35,7 +35,8 @@ pub struct FramingArgs {
     pub framing: Framing,
 
     /// With --framing fixed: the size of every message in bytes.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    #[arg(long, default_value_t = 4)]
+    #[arg(value_parser = clap::value_parser!(u16).range(1..=4096))]
     pub size: u16,
 }
 
@@ -102,7 +103,7 @@ impl fmt::Display for FramingError {
         match self {
             FramingError::NewlineInLine => write!(
                 f,
-                "a message may not hold a newline with --framing line (the newline ends it)"
+                "with --framing line, a newline ends a message: yours holds one"
             ),
             FramingError::TooLong { len, size } => {
                 write!(

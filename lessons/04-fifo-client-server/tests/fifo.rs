@@ -68,7 +68,8 @@ impl Running {
                     }
                 }
                 Err(_) => panic!(
-                    "{} never printed a line with {needle:?} within {} s; it printed:\n{}",
+                    "{} never printed a line with {needle:?} within {} s; \
+                     it printed:\n{}",
                     self.name,
                     LIMIT.as_secs(),
                     self.seen.join("\n")
@@ -246,7 +247,10 @@ fn the_classic_shell_ping_client_talks_to_our_server() {
     let mut server = server(&fifo, &["--framing", "fixed"]);
     server.wait_for("open(O_RDONLY)");
     // 100 writes of the 4 bytes "ping", then "end" and its C string's NUL.
-    let classic = r#"{ i=0; while [ $i -lt 100 ]; do printf ping; i=$((i+1)); done; printf 'end\000'; } > "$1""#;
+    let classic = concat!(
+        r#"{ i=0; while [ $i -lt 100 ]; do printf ping; i=$((i+1)); done; "#,
+        r#"printf 'end\000'; } > "$1""#
+    );
     let sent = bounded("the shell client", &mut shell(classic, &[&fifo]));
     assert!(sent.status.success(), "{}", sent.stderr);
     let (status, out, _) = server.finish();
@@ -272,9 +276,8 @@ fn our_client_talks_to_the_classic_shell_server() {
         done
         echo "pings: $n"
     "#;
-    let script = format!(
-        r#"( {classic} ) & "$2" --path "$1" --framing fixed > /dev/null || exit 9; wait $!"#
-    );
+    let ours = r#""$2" --path "$1" --framing fixed > /dev/null || exit 9"#;
+    let script = format!("( {classic} ) & {ours}; wait $!");
     let done = bounded(
         "the shell server and fifo-client",
         &mut shell(&script, &[&fifo, Path::new(CLIENT)]),
@@ -520,6 +523,10 @@ fn a_server_gone_mid_stream_is_one_epipe_line_from_the_client() {
     let (status, out, stderr) = writer.finish();
     assert_eq!(status.code(), Some(1), "{out}");
     assert_one_line(&stderr, "EPIPE: the server has gone");
+    assert!(
+        out.contains("write() = EPIPE: no process has the FIFO open"),
+        "{out}"
+    );
     assert!(!fifo.exists());
 }
 

@@ -9,9 +9,11 @@
 //! with EPIPE (Rust ignores SIGPIPE, which would otherwise kill us: lesson 03).
 //!
 //! Usage:
-//!   cargo lab run 4 client -- --path FIFO                  `ping` 100 times, then `end`
-//!   cargo lab run 4 client -- --path FIFO --count 5 --message hello --interval-ms 300
-//!   cargo lab run 4 client -- --path FIFO --framing fixed  the classic 4-byte protocol
+//!   cargo lab run 4 client -- --path FIFO     `ping` 100 times, then `end`
+//!   cargo lab run 4 client -- --path FIFO --count 5 --message hello \
+//!       --interval-ms 300
+//!   cargo lab run 4 client -- --path FIFO --framing fixed
+//!                                             the classic 4-byte protocol
 //!
 //! What to look for: started before the server, the client reports ENXIO and
 //! waits in `open`; started after, its open succeeds at once. Stop the
@@ -24,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use labkit::Speaker::{Client, Kernel, Note};
+use labkit::cli::seconds;
 use labkit::fifo::{Access, FifoError, open, open_within};
 use labkit::{say, trace};
 use lesson04_fifo_client_server::{FramingArgs, shown};
@@ -40,7 +43,8 @@ struct Args {
     path: PathBuf,
 
     /// How many messages to send before `end`.
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    #[arg(long, default_value_t = 100)]
+    #[arg(value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     count: u32,
 
     /// The message to send.
@@ -54,9 +58,9 @@ struct Args {
     #[command(flatten)]
     framing: FramingArgs,
 
-    /// How long to wait in open() for a server to open the FIFO for reading.
-    #[arg(long, value_name = "SECS", default_value_t = 60)]
-    wait: u64,
+    /// Seconds to wait in open() for a server to open the FIFO for reading.
+    #[arg(long, default_value = "60", value_parser = seconds)]
+    wait: f64,
 
     /// Print only the first and the last message sent.
     #[arg(long)]
@@ -67,31 +71,25 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args: Args = labkit::cli::parse();
-    args.common.apply();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("fifo-client: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    labkit::cli::main(run)
 }
 
-fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    args.common.apply();
     let frame = args.framing.encode(args.message.as_bytes())?;
     let end = args.framing.encode(b"end")?;
     if frame.len() > libc::PIPE_BUF {
         say!(
             Note,
-            "a frame of {} bytes is larger than PIPE_BUF ({}): the kernel may split it, \
-                 and mix it with another writer's bytes",
+            "a frame of {} bytes is larger than PIPE_BUF ({}):\n\
+             the kernel may split it, and mix it with another writer's bytes",
             frame.len(),
             libc::PIPE_BUF
         );
     }
 
-    let writer = open_for_writing(&args.path, Duration::from_secs(args.wait))?;
+    let wait = Duration::from_secs_f64(args.wait);
+    let writer = open_for_writing(&args.path, wait)?;
 
     // ANCHOR: send
     let interval = Duration::from_millis(args.interval_ms);
@@ -117,9 +115,10 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     say!(Client, "sending \"end\"");
     send(&writer, &end)?;
     // ANCHOR_END: send
-    drop(writer); // our write end closes: if we were the last writer, the server reads end of file
+    // If ours was the last write end, the server's read now returns 0.
+    drop(writer);
     say!(Client, "done: closed my write end");
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 // ANCHOR: open
@@ -130,7 +129,7 @@ fn open_for_writing(path: &Path, wait: Duration) -> Result<OwnedFd, FifoError> {
         Ok(writer) => {
             say!(
                 Kernel,
-                "open(O_WRONLY|O_NONBLOCK) succeeded at once: a reader has the FIFO open"
+                "open(O_WRONLY|O_NONBLOCK) succeeded: the FIFO has a reader"
             );
             // Writes must wait when the FIFO is full, not fail with EAGAIN:
             // take O_NONBLOCK off again.
@@ -141,29 +140,28 @@ fn open_for_writing(path: &Path, wait: Duration) -> Result<OwnedFd, FifoError> {
                 path: path.to_path_buf(),
                 errno,
             })?;
-            Ok(writer)
+            return Ok(writer);
         }
-        Err(error) if error.errno() == Some(Errno::ENXIO) => {
-            say!(
-                Kernel,
-                "open(O_WRONLY|O_NONBLOCK) failed with ENXIO: no process has the FIFO open for reading"
-            );
-            say!(
-                Client,
-                "so open(O_WRONLY) without O_NONBLOCK: it waits until a reader comes (at most {} s)",
-                wait.as_secs()
-            );
-            let started = Instant::now();
-            let writer = open_within(path, Access::Write, wait)?;
-            say!(
-                Kernel,
-                "a reader opened the FIFO: open(O_WRONLY) returned after {:.1} s",
-                started.elapsed().as_secs_f64()
-            );
-            Ok(writer)
-        }
-        Err(error) => Err(error),
+        Err(error) if error.errno() != Some(Errno::ENXIO) => return Err(error),
+        Err(_) => {}
     }
+    say!(
+        Kernel,
+        "open(O_WRONLY|O_NONBLOCK) failed with ENXIO: the FIFO has no reader"
+    );
+    let limit = wait.as_secs_f64();
+    say!(
+        Client,
+        "so a blocking open(O_WRONLY): it waits for a reader, at most {limit} s"
+    );
+    let started = Instant::now();
+    let writer = open_within(path, Access::Write, wait)?;
+    let secs = started.elapsed().as_secs_f64();
+    say!(
+        Kernel,
+        "a reader opened the FIFO: open(O_WRONLY) returned after {secs:.1} s"
+    );
+    Ok(writer)
 }
 // ANCHOR_END: open
 
@@ -177,10 +175,11 @@ fn send(writer: &OwnedFd, frame: &[u8]) -> Result<(), String> {
         match written {
             Ok(n) => rest = &rest[n..],
             Err(Errno::EPIPE) => {
-                return Err(
-                    "write: EPIPE: the server has gone (no process has the FIFO open for reading)"
-                        .to_string(),
+                say!(
+                    Kernel,
+                    "write() = EPIPE: no process has the FIFO open for reading"
                 );
+                return Err("write: EPIPE: the server has gone".to_string());
             }
             Err(errno) => {
                 return Err(format!("write: {} ({errno:?})", errno.desc()));

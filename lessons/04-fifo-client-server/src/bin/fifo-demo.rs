@@ -11,9 +11,10 @@
 //! bytes, which the kernel never interleaves with another writer's.
 //!
 //! Usage:
-//!   cargo lab run 4                          3 clients, 20 messages of 100 bytes each
+//!   cargo lab run 4                  3 clients, 20 messages of 100 bytes each
 //!   cargo lab run 4 -- --clients 8
-//!   cargo lab run 4 -- --clients 8 --message-bytes 100000   larger than PIPE_BUF: watch them mix
+//!   cargo lab run 4 -- --clients 8 --message-bytes 100000
+//!                                    larger than PIPE_BUF: watch them mix
 //!
 //! What to look for: in act 1, which opens wait and which fail; in act 2,
 //! "received whole" for every client. Above PIPE_BUF, messages may arrive
@@ -38,15 +39,18 @@ use nix::unistd::{Pid, read};
 #[command(name = "fifo-demo", version)]
 struct Args {
     /// How many clients write into the server's FIFO at once.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=64))]
+    #[arg(long, default_value_t = 3)]
+    #[arg(value_parser = clap::value_parser!(u32).range(1..=64))]
     clients: u32,
 
     /// How many messages each client sends (then `end`).
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    #[arg(long, default_value_t = 20)]
+    #[arg(value_parser = clap::value_parser!(u32).range(1..=10_000))]
     count: u32,
 
     /// The size of each message in bytes (a newline follows it).
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(12..=1_000_000))]
+    #[arg(long, default_value_t = 100)]
+    #[arg(value_parser = clap::value_parser!(u32).range(12..=1_000_000))]
     message_bytes: u32,
 
     #[command(flatten)]
@@ -54,39 +58,31 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args: Args = labkit::cli::parse();
-    args.common.apply();
-    let outcome = open_handshake().and_then(|()| many_clients(&args));
-    match outcome {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(error) => {
-            eprintln!("fifo-demo: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    labkit::cli::main(run)
 }
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+fn run(args: Args) -> Result<ExitCode> {
+    args.common.apply();
+    open_handshake()?;
+    let all_whole = many_clients(&args)?;
+    Ok(if all_whole { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
 
 // ANCHOR: handshake
 /// Act 1: who waits in open(), and who does not.
 fn open_handshake() -> Result<()> {
     let fifo = Fifo::create_private("handshake")?;
     let path = fifo.path();
-    say!(
-        Parent,
-        "act 1: the open handshake, on a FIFO of my own: {}",
-        path.display()
-    );
+    let shown = path.display();
+    say!(Parent, "act 1: the open handshake, on my own FIFO {shown}");
 
     match open(path, Access::Write, true) {
-        Err(error) if error.errno() == Some(Errno::ENXIO) => say!(
-            Kernel,
-            "open(O_WRONLY|O_NONBLOCK) = ENXIO: nobody has the FIFO open for reading"
-        ),
+        Err(error) if error.errno() == Some(Errno::ENXIO) => {}
         other => return Err(format!("expected ENXIO, got {other:?}").into()),
     }
+    say!(Kernel, "open(O_WRONLY|O_NONBLOCK) = ENXIO: the FIFO has no reader");
 
     say!(Parent, "open(O_RDONLY), blocking, on a helper thread...");
     let pending = PendingOpen::start(path, Access::Read);
@@ -95,13 +91,13 @@ fn open_handshake() -> Result<()> {
     }
     say!(
         Kernel,
-        "after 0.3 s, open(O_RDONLY) is still waiting: no process has opened the FIFO for writing"
+        "after 0.3 s, open(O_RDONLY) is still waiting: no writer has come"
     );
 
     let writer = open(path, Access::Write, true)?;
     say!(
         Kernel,
-        "open(O_WRONLY|O_NONBLOCK) now succeeds: the waiting reader counts as a reader"
+        "open(O_WRONLY|O_NONBLOCK) now succeeds: a reader is waiting in open()"
     );
     let reader = pending
         .wait(Duration::from_secs(10))
@@ -123,7 +119,8 @@ fn open_handshake() -> Result<()> {
         Kernel,
         "read() = {got}: with no writer, an empty FIFO reads as end of file"
     );
-    drop(reader); // done with act 1; dropping `fifo` removes it and its directory
+    // The end of act 1: dropping `fifo` removes it and its directory.
+    drop(reader);
     Ok(())
 }
 // ANCHOR_END: handshake
@@ -151,12 +148,9 @@ fn many_clients(args: &Args) -> Result<bool> {
         args.message_bytes
     );
     let (mut server, server_lines) = start_server(&path, args.clients)?;
-    say!(
-        Parent,
-        "started fifo-server (pid {}): it made {} and waits in open()",
-        server.id(),
-        path.display()
-    );
+    let (pid, shown) = (server.id(), path.display());
+    say!(Parent, "started fifo-server (pid {pid}): it made {shown}");
+    say!(Parent, "and now waits in open() for a writer");
 
     let mut clients = Vec::new();
     for number in 1..=args.clients {
@@ -306,24 +300,27 @@ fn check_counts(args: &Args, summary: &[(usize, String, usize)]) -> bool {
     if distinct != expected {
         say!(
             Parent,
-            "{distinct} distinct messages arrived where {expected} were sent: \
-                 some were mixed from several writers"
+            "{distinct} distinct messages arrived where {expected} were sent:\n\
+             some were mixed from several writers"
         );
         all_whole = false;
     }
     let frame = whole_size + 1;
-    if all_whole && ends == args.clients as usize {
+    if frame > libc::PIPE_BUF {
         say!(
             Note,
-            "nothing lost, nothing interleaved: each message was one write() of {frame} bytes, \
-                 at most PIPE_BUF ({}), and such a write is never mixed with another",
+            "frames of {} bytes are larger than PIPE_BUF ({}): the kernel\n\
+             may split such a write and mix it with other writers' bytes",
+            frame,
             libc::PIPE_BUF
         );
-    } else if frame > libc::PIPE_BUF {
+    } else if all_whole && ends == args.clients as usize {
         say!(
             Note,
-            "frames of {frame} bytes are larger than PIPE_BUF ({}): the kernel may split \
-                 such a write and mix it with other writers' bytes",
+            "nothing lost, nothing interleaved: each message was one write()\n\
+             of {} bytes, at most PIPE_BUF ({}), and such a write is never\n\
+             mixed with another writer's bytes",
+            frame,
             libc::PIPE_BUF
         );
     }

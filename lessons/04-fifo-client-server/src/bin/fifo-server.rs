@@ -10,10 +10,11 @@
 //! mode 0600) and removes it when it ends, on Ctrl-C and on SIGTERM.
 //!
 //! Usage:
-//!   cargo lab run 4 server                        then run the client command it prints
-//!   cargo lab run 4 server -- --framing fixed     the classic 4-byte `ping` protocol
-//!   cargo lab run 4 server -- --clients 3         stop after 3 clients said `end`
-//!   cargo lab run 4 server -- --path ./myfifo     a FIFO where you choose (must not exist, or be your FIFO)
+//!   cargo lab run 4 server                     then run the command it prints
+//!   cargo lab run 4 server -- --framing fixed  the classic `ping` protocol
+//!   cargo lab run 4 server -- --clients 3      stop after 3 clients said `end`
+//!   cargo lab run 4 server -- --path ./myfifo  a FIFO where you choose (it
+//!                                              must not exist, or be yours)
 //!
 //! What to look for: the server sits in `open` until the client starts; every
 //! `ping` arrives whole; `end` stops it, and the FIFO and its directory are
@@ -27,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use labkit::Speaker::{Kernel, Server};
+use labkit::cli::seconds;
 use labkit::fifo::{Access, Fifo, FifoError, open, open_within};
 use labkit::watchdog::wait_readable;
 use labkit::{say, trace};
@@ -47,12 +49,13 @@ struct Args {
     framing: FramingArgs,
 
     /// How many clients must say `end` before the server stops.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, default_value_t = 1)]
+    #[arg(value_parser = clap::value_parser!(u32).range(1..=1000))]
     clients: u32,
 
-    /// How long to wait, in one open or one read, for a client to do something.
-    #[arg(long, value_name = "SECS", default_value_t = 600)]
-    wait: u64,
+    /// Seconds to wait, in one open or one read, for a client to do something.
+    #[arg(long, default_value = "600", value_parser = seconds)]
+    wait: f64,
 
     /// Print only the summary, not a line per message.
     #[arg(long)]
@@ -63,29 +66,19 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args: Args = labkit::cli::parse();
-    args.common.apply();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("fifo-server: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    labkit::cli::main(run)
 }
 
-fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    args.common.apply();
     // ANCHOR: make
     let fifo = match &args.path {
         Some(path) => Fifo::create_at(path)?,
         None => Fifo::create_private("fifo")?,
     };
     if let Some(dir) = fifo.private_dir() {
-        say!(
-            Server,
-            "made the directory {} (mode 0700: only you may enter it)",
-            dir.display()
-        );
+        let dir = dir.display();
+        say!(Server, "made the directory {dir}: mode 0700, only you may enter");
     }
     let path = fifo.path();
     if fifo.made_here() {
@@ -100,7 +93,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     } else {
         say!(
             Server,
-            "using the FIFO {}, already there and yours: it stays when I end",
+            "using your FIFO {}, already there: it stays when I end",
             path.display()
         );
     }
@@ -113,17 +106,15 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         args.framing.as_flags()
     );
     if args.framing.framing == Framing::Line {
-        say!(
-            Server,
-            "or, from a shell: echo hi > {0}; echo end > {0}",
-            shell_word(path)
-        );
+        let fifo = shell_word(path);
+        say!(Server, "or, from a shell: echo hi > {fifo}");
+        say!(Server, "then, to finish:  echo end > {fifo}");
     }
 
     // The summary is printed however serving ended: what did arrive is
     // worth knowing most when something went wrong.
     let mut tally = Tally::default();
-    let served = serve(args, path, &mut tally);
+    let served = serve(&args, path, &mut tally);
 
     say!(Server, "received {} messages in all:", tally.total());
     for (message, count) in &tally.distinct {
@@ -143,7 +134,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(removed) = removed {
         say!(Server, "removed {removed}");
     }
-    served
+    served.map(|()| ExitCode::SUCCESS)
 }
 
 /// A path as it must be typed in a shell: quoted if it holds anything
@@ -192,12 +183,9 @@ fn serve(
     path: &Path,
     tally: &mut Tally,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let wait = Duration::from_secs(args.wait);
+    let wait = Duration::from_secs_f64(args.wait);
     let mut ends = 0;
-    say!(
-        Server,
-        "open(O_RDONLY): this waits until some process opens the FIFO for writing"
-    );
+    say!(Server, "open(O_RDONLY): this waits until a writer opens the FIFO");
     let mut reader = open_for_reading(path, wait)?;
     loop {
         let mut decoder = args.framing.decoder();
@@ -207,7 +195,7 @@ fn serve(
             // bound that wait, as every wait in this course is bounded.
             if !wait_readable(reader.as_fd(), wait)? {
                 return Err(format!(
-                    "nothing came for {} s (no client, or a silent one): stopping",
+                    "nothing for {} s (no client, or a silent one): stopping",
                     args.wait
                 )
                 .into());
@@ -249,15 +237,15 @@ fn serve(
             let expected = decoder
                 .expected()
                 .map_or(String::new(), |len| format!(" of {len}"));
+            let partial = decoder.partial();
+            let (got, partial) = (partial.len(), shown(partial));
             say!(
                 Kernel,
-                "end of file in the middle of a message: got {}{expected} bytes, {}",
-                decoder.partial().len(),
-                shown(decoder.partial())
+                "end of file mid-message: got {got}{expected} bytes, {partial}"
             );
             say!(
                 Server,
-                "a client left mid-message: dropping the partial message and going on"
+                "a client left mid-message: dropping those bytes, going on"
             );
         }
         say!(
@@ -272,10 +260,12 @@ fn serve(
         // then waits for data or a writer's coming and going.)
         say!(
             Server,
-            "waiting for the next client: open(O_RDONLY|O_NONBLOCK) again, then close the old descriptor"
+            "waiting for the next client: open(O_RDONLY|O_NONBLOCK) again,\n\
+             then close the old descriptor"
         );
         let next = open(path, Access::Read, true)?;
-        drop(std::mem::replace(&mut reader, next)); // the new descriptor reads the same FIFO
+        // The new descriptor reads the same FIFO: the old one can go.
+        drop(std::mem::replace(&mut reader, next));
         // ANCHOR_END: eof
     }
 }
@@ -285,10 +275,10 @@ fn serve(
 fn open_for_reading(path: &Path, wait: Duration) -> Result<OwnedFd, FifoError> {
     let started = Instant::now();
     let reader = open_within(path, Access::Read, wait)?;
+    let secs = started.elapsed().as_secs_f64();
     say!(
         Kernel,
-        "a writer opened the FIFO: open(O_RDONLY) returned after {:.1} s",
-        started.elapsed().as_secs_f64()
+        "a writer opened the FIFO: open(O_RDONLY) returned after {secs:.1} s"
     );
     Ok(reader)
 }
