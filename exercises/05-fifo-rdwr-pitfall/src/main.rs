@@ -33,7 +33,9 @@ fn main() -> ExitCode {
             Some((count, padding)) => run(count, padding),
             None => Err(format!("unknown scenario {name:?}").into()),
         },
-        _ => Err("usage: ex05-fifo-rdwr-pitfall SCENARIO (one, five, many, long, none)".into()),
+        _ => Err("usage: ex05-fifo-rdwr-pitfall SCENARIO \
+                  (one, five, many, long, none)"
+            .into()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -41,8 +43,8 @@ fn main() -> ExitCode {
             eprintln!("ex05-fifo-rdwr-pitfall: {error}");
             if error.to_string().contains("was still waiting") {
                 eprintln!(
-                    "(An open that waited for its peer: are the FIFOs opened in the peer's \
-                     order, requests first, then replies?)"
+                    "(An open that waited for its peer: are the FIFOs opened \
+                     in the peer's order, requests first, then replies?)"
                 );
             }
             ExitCode::FAILURE

@@ -14,7 +14,7 @@
 //! concurrently.
 //!
 //! Usage:
-//!   cargo lab run 5                        the pitfall, then the fix with 5 requests
+//!   cargo lab run 5                  the pitfall, then the fix with 5 requests
 //!   cargo lab run 5 -- --requests 200
 //!   cargo lab run 5 -- --trace
 //!
@@ -39,7 +39,8 @@ use nix::unistd::{Pid, read};
 #[command(name = "fifo-rdwr", version)]
 struct Args {
     /// How many requests to send in act 2.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    #[arg(long, default_value_t = 5)]
+    #[arg(value_parser = clap::value_parser!(u32).range(0..=100_000))]
     requests: u32,
 
     #[command(flatten)]
@@ -52,20 +53,15 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 const PATIENCE: Duration = Duration::from_secs(10);
 
 fn main() -> ExitCode {
-    let args: Args = labkit::cli::parse();
+    labkit::cli::main(run)
+}
+
+fn run(args: Args) -> Result<ExitCode> {
     args.common.apply();
-    let outcome = one_fifo_both_ways().and_then(|self_read| {
-        let all_replied = two_fifos(args.requests)?;
-        Ok(self_read && all_replied)
-    });
-    match outcome {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(error) => {
-            eprintln!("fifo-rdwr: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    let self_read = one_fifo_both_ways()?;
+    let all_replied = two_fifos(args.requests)?;
+    let all_well = self_read && all_replied;
+    Ok(if all_well { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// A program built next to this one.
@@ -106,11 +102,14 @@ fn one_fifo_both_ways() -> Result<bool> {
     say!(Client, "act 1: one FIFO for both directions, opened O_RDWR");
     let started = Instant::now();
     let both_ways = open(fifo.path(), Access::ReadWrite, false)?;
+    let ms = started.elapsed().as_millis();
     say!(
         Kernel,
-        "open(O_RDWR) returned after {} ms, with no other process on the FIFO: \
-             we are our own reader and writer, so it has nothing to wait for",
-        started.elapsed().as_millis()
+        "open(O_RDWR) returned after {ms} ms, with no other process on the FIFO"
+    );
+    say!(
+        Kernel,
+        "we are our own reader and writer, so it has nothing to wait for"
     );
 
     let mut peer = Command::new(sibling("rdwr-peer")?)
@@ -149,10 +148,10 @@ fn one_fifo_both_ways() -> Result<bool> {
     say!(Client, "the peer {ended}");
     say!(
         Note,
-        "A FIFO is one buffer, not one per direction: whoever reads first takes\n\
-         the bytes, the writer included. fifo(7): POSIX leaves O_RDWR on a FIFO\n\
-         undefined; Linux allows it, and it never blocks. Nor does either side\n\
-         ever see end of file: each holds a write end itself."
+        "A FIFO is one buffer, not one per direction: whoever reads first\n\
+         takes the bytes, the writer included. fifo(7): POSIX leaves O_RDWR\n\
+         on a FIFO undefined; Linux allows it, and it never blocks. Nor does\n\
+         either side ever see end of file: each holds a write end itself."
     );
     Ok(self_read)
 }
@@ -165,10 +164,8 @@ fn two_fifos(count: u32) -> Result<bool> {
     let dir = PrivateDir::new()?;
     let requests = Fifo::create_at(&dir.path().join("requests"))?;
     let replies = Fifo::create_at(&dir.path().join("replies"))?;
-    say!(
-        Client,
-        "act 2: two FIFOs, requests one way, replies the other, each opened for one direction"
-    );
+    say!(Client, "act 2: two FIFOs, requests one way, replies the other,");
+    say!(Client, "each opened for one direction");
     let mut peer = Command::new(sibling("rdwr-peer")?)
         .args(["--color", "never", "two-fifos", "--requests"])
         .arg(requests.path())
@@ -183,7 +180,7 @@ fn two_fifos(count: u32) -> Result<bool> {
         Lines::new(open_within(replies.path(), Access::Read, PATIENCE)?);
     say!(
         Client,
-        "opened requests for writing, then replies for reading: the peer's order"
+        "opened requests to write, then replies to read: the peer's order"
     );
 
     let mut correct = 0;
@@ -212,7 +209,8 @@ fn two_fifos(count: u32) -> Result<bool> {
     let ended = reap(&peer)?;
     let mut peer_said = String::new();
     if let Some(mut out) = peer.stdout.take() {
-        out.read_to_string(&mut peer_said)?; // the peer has ended: this cannot wait
+        // The peer has ended: this read cannot wait.
+        out.read_to_string(&mut peer_said)?;
     }
     say!(Client, "the peer's own account:");
     print!("{peer_said}");

@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use labkit::Speaker::{Kernel, Server};
+use labkit::cli::seconds;
 use labkit::fifo::{Access, open, open_within};
 use labkit::say;
 use lesson05_fifo_rdwr_pitfall::{Line, Lines, reply_to, send_line};
@@ -56,33 +57,30 @@ enum Design {
         #[arg(long, value_name = "REP")]
         replies: PathBuf,
 
-        /// How long to wait in an open or for a request, in seconds.
-        #[arg(long, value_name = "SECS", default_value_t = 30)]
-        wait: u64,
+        /// Seconds to wait in an open or for a request.
+        #[arg(long, default_value = "30", value_parser = seconds)]
+        wait: f64,
     },
 }
 
 fn main() -> ExitCode {
-    let args: Args = labkit::cli::parse();
-    args.common.apply();
-    let outcome = match &args.design {
-        Design::OneFifo { path, patience_ms } => {
-            one_fifo(path, Duration::from_millis(*patience_ms))
-        }
-        Design::TwoFifos { requests, replies, wait } => {
-            two_fifos(requests, replies, Duration::from_secs(*wait))
-        }
-    };
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("rdwr-peer: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    labkit::cli::main(run)
 }
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+fn run(args: Args) -> Result<ExitCode> {
+    args.common.apply();
+    match &args.design {
+        Design::OneFifo { path, patience_ms } => {
+            one_fifo(path, Duration::from_millis(*patience_ms))?;
+        }
+        Design::TwoFifos { requests, replies, wait } => {
+            two_fifos(requests, replies, Duration::from_secs_f64(*wait))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
 // ANCHOR: one-fifo
 /// The pitfall's other side: one FIFO, opened for reading and writing.
@@ -118,7 +116,7 @@ fn two_fifos(requests: &Path, replies: &Path, wait: Duration) -> Result<()> {
     let reply_writer = open_within(replies, Access::Write, wait)?;
     say!(
         Server,
-        "opened the requests FIFO for reading, then the replies FIFO for writing"
+        "opened requests to read, then replies to write: the client's order"
     );
     let mut requests_in = Lines::new(request_reader);
     let mut answered = 0;
@@ -131,7 +129,7 @@ fn two_fifos(requests: &Path, replies: &Path, wait: Duration) -> Result<()> {
             Line::End => break,
             Line::Nothing => {
                 return Err(
-                    format!("no request for {} s", wait.as_secs()).into()
+                    format!("no request for {} s", wait.as_secs_f64()).into()
                 );
             }
         }

@@ -33,7 +33,9 @@ fn main() -> ExitCode {
             Some((count, padding)) => run(count, padding),
             None => Err(format!("unknown scenario {name:?}").into()),
         },
-        _ => Err("usage: ex05-fifo-rdwr-pitfall SCENARIO (one, five, many, long, none)".into()),
+        _ => Err("usage: ex05-fifo-rdwr-pitfall SCENARIO \
+                  (one, five, many, long, none)"
+            .into()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -41,8 +43,8 @@ fn main() -> ExitCode {
             eprintln!("ex05-fifo-rdwr-pitfall: {error}");
             if error.to_string().contains("was still waiting") {
                 eprintln!(
-                    "(An open that waited for its peer: are the FIFOs opened in the peer's \
-                     order, requests first, then replies?)"
+                    "(An open that waited for its peer: are the FIFOs opened \
+                     in the peer's order, requests first, then replies?)"
                 );
             }
             ExitCode::FAILURE
@@ -83,10 +85,8 @@ fn run(count: usize, padding: usize) -> Result<()> {
     let message_refs: Vec<&str> = messages.iter().map(String::as_str).collect();
     let fds_before = open_fds();
     let answers = request_reply(requests.path(), replies.path(), &message_refs);
-    let leaked: Vec<String> = open_fds()
-        .into_iter()
-        .filter(|fd| !fds_before.contains(fd))
-        .collect();
+    let leaked: Vec<String> =
+        open_fds().into_iter().filter(|fd| !fds_before.contains(fd)).collect();
 
     let peer_pid = Pid::from_raw(i32::try_from(peer.id())?);
     let peer_ended = match wait_for_child(peer_pid, LIMIT)? {

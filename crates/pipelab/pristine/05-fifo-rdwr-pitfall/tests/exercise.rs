@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use labkit::exercise::{Report, run_scenario};
 
-/// The exercise's runner program (src/main.rs), built by cargo for this package.
+/// The exercise's runner (src/main.rs), built by cargo for this package.
 const RUNNER: &str = env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME")));
 
 /// Runs one scenario and returns its `key: value` report.
@@ -16,8 +16,9 @@ fn scenario(name: &str) -> Report {
     run_scenario(
         Command::new(RUNNER).arg(name),
         Duration::from_secs(30),
-        "Do you open the FIFOs in the peer's order (requests first, then replies)? \
-         Do you read a whole reply line before sending the next request?",
+        "Do you open the FIFOs in the peer's order (requests first, then \
+         replies)? Do you read a whole reply line before sending the next \
+         request?",
     )
 }
 
@@ -59,8 +60,8 @@ fn the_peer_sees_end_of_file_and_exits() {
         let report = scenario(name);
         assert_eq!(
             report["peer"], "exited with code 0",
-            "scenario {name:?}: close the requests FIFO before returning (even with no \
-             requests: open, then close)"
+            "scenario {name:?}: close the requests FIFO before returning \
+             (even with no requests: open, then close)"
         );
     }
 }
