@@ -10,16 +10,28 @@ use clap::error::ErrorKind;
 /// The `main` of a lesson program: parses its arguments with [`parse`],
 /// runs `body`, and turns an error into one line, `PROGRAM: ERROR`, and exit
 /// status 1. `body` applies the program's `CommonArgs` first thing.
+///
+/// Under the tests' leak check ([`crate::hygiene::CHECK_VAR`]), a program
+/// that leaves a descriptor open or a child unreaped fails at exit, with a
+/// line naming each.
 pub fn main<T: Parser, E: Display>(
     body: impl FnOnce(T) -> Result<ExitCode, E>,
 ) -> ExitCode {
-    match body(parse()) {
+    let inherited = crate::hygiene::Inherited::now();
+    let code = match body(parse()) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("{}: {error}", program_name());
             ExitCode::FAILURE
         }
+    };
+    let leaks = inherited.leaks_at_exit();
+    if leaks.is_empty() {
+        return code;
     }
+    let report = crate::hygiene::LEAK_REPORT;
+    eprintln!("{}: {report} {}", program_name(), leaks.join(", "));
+    ExitCode::from(crate::hygiene::LEAK_STATUS)
 }
 
 /// A clap value parser for durations in seconds, fractions allowed, from 0
@@ -44,7 +56,8 @@ pub fn parse<T: Parser>() -> T {
             ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
                 let program = program_name();
                 eprintln!(
-                    "{program}: error: a command is missing: see `{program} --help`"
+                    "{program}: error: a command is missing: see `{program} \
+                     --help`"
                 );
                 std::process::exit(2);
             }
@@ -115,7 +128,8 @@ mod tests {
         let error = Demo::try_parse_from(["demo"]).unwrap_err();
         assert_eq!(
             one_line(&error),
-            "error: the following required arguments were not provided: --count <COUNT>"
+            "error: the following required arguments were not provided: \
+             --count <COUNT>"
         );
     }
 }

@@ -121,8 +121,8 @@ pub fn run_scenario(
     );
     assert!(
         !done.left_running,
-        "scenario {scenario:?}: a process was still running after the runner ended. \
-         Reap every child with waitpid before returning."
+        "scenario {scenario:?}: a process was still running after the runner \
+         ended. Reap every child with waitpid before returning."
     );
     Report::parse(&done.stdout)
 }

@@ -30,6 +30,7 @@
 use std::fmt;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Mutex, Once};
 use std::thread;
@@ -117,7 +118,7 @@ impl fmt::Display for FifoError {
         match self {
             FifoError::Refused { path, reason } => write!(
                 f,
-                "refusing {}: {reason}; it was left untouched",
+                "refusing {}: {reason}; left untouched",
                 path.display()
             ),
             FifoError::Call { call, path, errno } => {
@@ -126,25 +127,27 @@ impl fmt::Display for FifoError {
                 match (*call, *errno) {
                     ("mkfifo" | "mkdtemp", Errno::ENOENT) => write!(
                         f,
-                        "cannot create {shown}: the directory {parent} does not exist"
+                        "cannot create {shown}: the directory {parent} does \
+                         not exist"
                     ),
                     ("mkfifo" | "mkdtemp", Errno::EACCES) => write!(
                         f,
-                        "cannot create {shown}: permission denied (EACCES): you may not \
-                         create files in {parent}"
+                        "cannot create {shown}: permission denied (EACCES): \
+                         you may not create files in {parent}"
                     ),
                     (_, Errno::ENOENT) => {
                         write!(f, "no FIFO at {shown} (ENOENT)")
                     }
                     (_, Errno::EACCES) => write!(
                         f,
-                        "{call} {shown}: permission denied (EACCES): the FIFO's mode or a \
-                         directory on the way does not let you in"
+                        "{call} {shown}: permission denied (EACCES): the \
+                         FIFO's mode or a directory on the way does not let \
+                         you in"
                     ),
                     ("open", Errno::ENXIO) => write!(
                         f,
-                        "open {shown} with O_NONBLOCK: ENXIO: no process has the FIFO \
-                         open for reading"
+                        "open {shown} with O_NONBLOCK: ENXIO: no process has \
+                         the FIFO open for reading"
                     ),
                     _ => write!(
                         f,
@@ -308,13 +311,73 @@ fn is_fifo(stat: &FileStat) -> bool {
     file_type(stat) == SFlag::S_IFIFO
 }
 
+/// Whether a FIFO that other users may open is accepted (`--allow-shared`):
+/// by default it is refused, since anyone who may write to it can inject
+/// messages, and anyone who may read it can steal them.
+static SHARED_ALLOWED: AtomicBool = AtomicBool::new(false);
+
+/// Accepts, from now on, FIFOs whose mode lets the group or others in: for
+/// a program's `--allow-shared`, which then says who else may use it.
+pub fn allow_shared(allowed: bool) {
+    SHARED_ALLOWED.store(allowed, Ordering::Relaxed);
+}
+
+/// `--allow-shared`, for the programs that open a FIFO the user names:
+/// `#[command(flatten)]` it and call [`SharingArgs::apply`].
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct SharingArgs {
+    /// Accept a FIFO that other users may open (a group or other bit in
+    /// its mode): they could then inject messages or read them.
+    #[arg(long)]
+    pub allow_shared: bool,
+}
+
+impl SharingArgs {
+    pub fn apply(&self) {
+        allow_shared(self.allow_shared);
+    }
+}
+
+/// Who besides the owner may open a file of mode `mode`, in words ("group
+/// read, others read and write"); None when nobody else may.
+pub fn shared_with(mode: u32) -> Option<String> {
+    let words = |bits: u32| match (bits & 0o4 != 0, bits & 0o2 != 0) {
+        (true, true) => Some("read and write"),
+        (true, false) => Some("read"),
+        (false, true) => Some("write"),
+        (false, false) => None,
+    };
+    let who: Vec<String> =
+        [("group", (mode >> 3) & 0o7), ("others", mode & 0o7)]
+            .into_iter()
+            .filter_map(|(who, bits)| {
+                Some(format!("{who} may {}", words(bits)?))
+            })
+            .collect();
+    (!who.is_empty()).then(|| who.join(", "))
+}
+
+/// Refuses a FIFO or socket that users other than its owner may open,
+/// unless [`allow_shared`] said so: the one rule for every lesson's files.
+pub fn refuse_if_shared(mode: u32) -> Result<(), String> {
+    match shared_with(mode) {
+        Some(who) if !SHARED_ALLOWED.load(Ordering::Relaxed) => Err(format!(
+            "its mode is {:04o}: {who}, so another user could inject or \
+             read messages; `chmod 600` it, or let the program make its own \
+             (or pass --allow-shared)",
+            mode & 0o7777
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Says why `stat` is not a FIFO that user `euid` may use, or Ok if it is.
 pub fn judge(stat: &FileStat, euid: u32) -> Result<(), String> {
     let kind = match file_type(stat) {
         SFlag::S_IFIFO => None,
         SFlag::S_IFLNK => {
             return Err(
-                "it is a symbolic link, and a FIFO is never opened through one"
+                "a symbolic link, and a FIFO is never opened through one"
                     .into(),
             );
         }
@@ -326,7 +389,7 @@ pub fn judge(stat: &FileStat, euid: u32) -> Result<(), String> {
         _ => Some("of an unknown type"),
     };
     if let Some(kind) = kind {
-        return Err(format!("it is {kind}, not a FIFO"));
+        return Err(format!("{kind}, not a FIFO"));
     }
     if stat.st_uid != euid {
         return Err(format!(
@@ -334,7 +397,7 @@ pub fn judge(stat: &FileStat, euid: u32) -> Result<(), String> {
             stat.st_uid
         ));
     }
-    Ok(())
+    refuse_if_shared(stat.st_mode)
 }
 
 /// Opens the FIFO at `path`, refusing anything that is not a FIFO owned by
@@ -466,9 +529,11 @@ fn to_remove() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
 /// byte to a socket); the removal itself runs here, on an ordinary thread.
 fn watch_signals() {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let Ok(mut signals) =
+    // Its self-pipe stays open for the whole run: labkit's, not a leak.
+    let made = crate::hygiene::owned_by_labkit(|| {
         signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
-    else {
+    });
+    let Ok(mut signals) = made else {
         // Without the handlers, a signal kills the process as usual and the
         // FIFO stays behind: a loss of tidiness, not of safety.
         return;
@@ -590,6 +655,33 @@ mod tests {
         assert!(!fifo.made_here());
         drop(fifo);
         assert!(path.exists(), "a FIFO we did not make is not ours to remove");
+    }
+
+    #[test]
+    fn who_else_may_open_a_file_is_said_in_words() {
+        assert_eq!(shared_with(0o600), None);
+        assert_eq!(shared_with(0o10600), None, "the type bits are not asked");
+        assert_eq!(
+            shared_with(0o644).as_deref(),
+            Some("group may read, others may read")
+        );
+        assert_eq!(
+            shared_with(0o622).as_deref(),
+            Some("group may write, others may write")
+        );
+        assert_eq!(
+            shared_with(0o660).as_deref(),
+            Some("group may read and write")
+        );
+        let refused = refuse_if_shared(0o10666).unwrap_err();
+        assert!(
+            refused.starts_with(
+                "its mode is 0666: group may read and \
+                                     write, others may read and write"
+            ),
+            "{refused}"
+        );
+        assert_eq!(refuse_if_shared(0o10600), Ok(()));
     }
 
     #[test]

@@ -8,6 +8,9 @@
 //! - [`cli`]: argument errors as one line and exit status 2.
 //! - [`exercise`]: what exercise tests share: run the exercise's runner for
 //!   one scenario under a time limit and read back its `key: value` report.
+//! - [`hygiene`]: proof that a run leaves nothing behind: the check a
+//!   program makes of itself at exit (descriptors, children) and
+//!   `run_clean`, the way tests run lesson programs.
 //! - [`narrate`]: lines tagged with who speaks (parent, child, server,
 //!   client, kernel), coloured when a person is watching, plain otherwise,
 //!   plus `--trace` lines that show each system call and its result.
@@ -33,6 +36,7 @@
 pub mod cli;
 pub mod exercise;
 pub mod fifo;
+pub mod hygiene;
 pub mod narrate;
 pub mod nobody;
 pub mod process;

@@ -85,11 +85,14 @@ impl ColorChoice {
 /// program's own clap parser and call [`CommonArgs::apply`] first thing.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct CommonArgs {
-    /// Colour the narration: auto (on a terminal, unless NO_COLOR is set), always, never.
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    /// Colour the narration: auto (on a terminal, unless NO_COLOR is set),
+    /// always, never.
+    #[arg(long, value_enum, value_name = "WHEN")]
+    #[arg(default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// Also print each system call as it is made, with its result (like strace).
+    /// Also print each system call as it is made, with its result (like
+    /// strace).
     #[arg(long)]
     pub trace: bool,
 }

@@ -18,7 +18,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// The uid and gid of the user `nobody`.
 pub const NOBODY: u32 = 65534;
 
-/// True when this process runs as root, where permission tests need [`NobodyCopy`].
+/// True when this process runs as root, where permission tests need
+/// [`NobodyCopy`].
 pub fn running_as_root() -> bool {
     nix::unistd::geteuid().is_root()
 }

@@ -36,9 +36,10 @@ pub fn fork() -> io::Result<Forked> {
     let threads = thread_count()?;
     if threads != 1 {
         return Err(io::Error::other(format!(
-            "refusing to fork: this process has {threads} threads, and a forked child \
-             of a multi-threaded process may only make async-signal-safe calls \
-             (run this code in its own single-threaded program)"
+            "refusing to fork: this process has {threads} threads, and a \
+             forked child of a multi-threaded process may only make \
+             async-signal-safe calls (run this code in its own single-threaded \
+             program)"
         )));
     }
     // SAFETY: the process has exactly one thread (checked just above), so no

@@ -85,7 +85,8 @@ mod tests {
 
     #[test]
     fn a_running_child_is_reported_as_such_at_the_deadline() {
-        // `exec`: the shell becomes sleep, so killing it leaves no orphan behind.
+        // `exec`: the shell becomes sleep, so killing it leaves no orphan
+        // behind.
         let child = spawn_shell("exec sleep 30");
         assert_eq!(
             wait_for_raw_status(child, Duration::from_millis(50)),

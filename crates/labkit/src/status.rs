@@ -20,7 +20,8 @@ pub fn signal_name(number: i32) -> String {
     }
 }
 
-/// "exited with code 3" or "killed by signal 13 (SIGPIPE); a shell would show 141".
+/// "exited with code 3" or "killed by signal 13 (SIGPIPE); a shell would show
+/// 141".
 pub fn explain(status: &WaitStatus) -> String {
     match *status {
         WaitStatus::Exited(_, code) => exited(code),

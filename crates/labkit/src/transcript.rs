@@ -6,7 +6,8 @@
 //!
 //! ```toml
 //! [[lessons.transcripts]]
-//! name = "keep-write-end"     # stored as book/src/transcripts/01-pipe-fork-keep-write-end.txt
+//! name = "keep-write-end"     # stored as
+//! book/src/transcripts/01-pipe-fork-keep-write-end.txt
 //! program = "pipe-fork"       # optional: the lesson's demo program by default
 //! args = ["--keep-write-end"]
 //! ```
@@ -16,7 +17,8 @@
 //! from run to run into placeholders ([`normalise`]), and compares the result
 //! with the stored file. A difference fails the test with the command that
 //! regenerates the files:
-//! `PIPELAB_UPDATE_TRANSCRIPTS=1 cargo test -p <lesson crate> --test transcripts`.
+//! `PIPELAB_UPDATE_TRANSCRIPTS=1 cargo test -p <lesson crate> --test
+//! transcripts`.
 //!
 //! What varies, and what it becomes:
 //! - process ids after `pid`, `child`, `process` or in `Pid(...)`, and every
@@ -168,8 +170,9 @@ pub fn check_lesson_at(
     );
     if lesson.transcripts.is_empty() {
         return Err(format!(
-            "lesson {:02} ({}) declares no [[lessons.transcripts]] in course.toml: \
-             add one per \"what you will see\" block of its chapter, then run `{regenerate}`",
+            "lesson {:02} ({}) declares no [[lessons.transcripts]] in \
+             course.toml: add one per \"what you will see\" block of its \
+             chapter, then run `{regenerate}`",
             lesson.number, lesson.slug
         ));
     }
@@ -208,8 +211,14 @@ pub fn check_lesson_at(
         return Ok(());
     }
     Err(format!(
-        "lesson {:02} ({}): the book's transcripts no longer match the program.\n\n{}\n\n\
-         If the new output is right, regenerate the transcripts and review the diff:\n    {regenerate}",
+        "lesson {:02} ({}): the book's transcripts no longer match the \
+         program.\n\
+         \n\
+         {}\n\
+         \n\
+         If the new output is right, regenerate the transcripts and review the \
+         diff:\n\
+             {regenerate}",
         lesson.number,
         lesson.slug,
         stale.join("\n\n")
@@ -246,7 +255,8 @@ fn orphans(
                 eprintln!("removed {}", path.display());
             } else {
                 found.push(format!(
-                    "book/src/transcripts/{name}: not declared in course.toml any more"
+                    "book/src/transcripts/{name}: not declared in course.toml \
+                     any more"
                 ));
             }
         }
@@ -520,10 +530,16 @@ mod tests {
 
     #[test]
     fn pids_are_numbered_in_order_and_replaced_everywhere() {
-        let text = "parent | pid 12593: forked child 12594\nkernel | waitpid(12594) = 12594\nmessage 1 of 5\n";
+        let text = "parent | pid 12593: forked child 12594\n\
+                    kernel | waitpid(12594) = 12594\n\
+                    message 1 of 5\n\
+                    ";
         assert_eq!(
             normalise(text, "/tmp"),
-            "parent | pid <pid1>: forked child <pid2>\nkernel | waitpid(<pid2>) = <pid2>\nmessage 1 of 5\n"
+            "parent | pid <pid1>: forked child <pid2>\n\
+             kernel | waitpid(<pid2>) = <pid2>\n\
+             message 1 of 5\n\
+             "
         );
     }
 
@@ -539,7 +555,9 @@ mod tests {
     fn durations_keep_their_unit() {
         assert_eq!(
             normalise(
-                "blocked for 1.7 s, slept 200 ms and 35µs; read 15 bytes, 2 sets\n",
+                "blocked for 1.7 s, slept 200 ms and 35µs; read 15 bytes, 2 \
+                 sets\n\
+                 ",
                 "/tmp"
             ),
             "blocked for <t> s, slept <t> ms and <t>µs; read 15 bytes, 2 sets\n"

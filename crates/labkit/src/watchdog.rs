@@ -65,6 +65,8 @@ pub struct Finished {
     /// True when some process the command started (a forgotten child) was
     /// still running after the command itself ended; it has been killed.
     pub left_running: bool,
+    /// Those processes, as "pid (name)".
+    pub left_behind: Vec<String>,
 }
 
 /// Why a bounded subprocess run did not finish.
@@ -117,7 +119,7 @@ impl std::error::Error for RunError {}
 ///
 /// The command runs in a process group of its own, so that a child it
 /// forked and forgot is found and killed too, and reported in
-/// [`Finished::left_running`].
+/// [`Finished::left_running`] and named in [`Finished::left_behind`].
 pub fn run(
     command: &mut Command,
     limit: Duration,
@@ -137,6 +139,7 @@ pub fn run(
     let waited = child.wait_timeout(limit);
     // Whatever happened, nothing of this run may outlive it. Signal 0 asks
     // whether any process is left in the group without harming it.
+    let left_behind = members_of(group);
     let left_running = killpg(group, None).is_ok();
     let _ = killpg(group, Signal::SIGKILL);
     let status = match waited {
@@ -149,9 +152,30 @@ pub fn run(
     let stdout = stdout.join().unwrap_or_default();
     let stderr = stderr.join().unwrap_or_default();
     match status {
-        Some(status) => Ok(Finished { status, stdout, stderr, left_running }),
+        Some(status) => {
+            Ok(Finished { status, stdout, stderr, left_running, left_behind })
+        }
         None => Err(RunError::TimedOut { program, limit, stdout, stderr }),
     }
+}
+
+/// The processes in process group `group`, as "pid (name)", from the
+/// fifth field of each /proc/PID/stat.
+fn members_of(group: Pid) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat =
+                std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            let (name, rest) = stat.split_once(" (")?.1.rsplit_once(") ")?;
+            let pgrp: i32 = rest.split(' ').nth(2)?.parse().ok()?;
+            (pgrp == group.as_raw()).then(|| format!("{pid} ({name})"))
+        })
+        .collect()
 }
 
 /// Reads a child's output on a thread of its own, so that a full pipe can
@@ -215,6 +239,11 @@ mod tests {
         .expect("sh itself ends at once");
         assert!(done.status.success());
         assert!(done.left_running);
+        assert!(
+            done.left_behind.iter().any(|p| p.ends_with(" (sleep)")),
+            "the forgotten process is named: {:?}",
+            done.left_behind
+        );
     }
 
     #[test]

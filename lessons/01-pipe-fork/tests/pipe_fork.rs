@@ -3,15 +3,17 @@
 use std::process::Command;
 use std::time::Duration;
 
-use labkit::watchdog::{Finished, run};
+use labkit::hygiene::run_clean;
+use labkit::watchdog::Finished;
 
 const PIPE_FORK: &str = env!("CARGO_BIN_EXE_pipe-fork");
 
 /// Runs `pipe-fork` with `args`, bounded: every run of the lesson must end
 /// by itself, even the one that demonstrates a hang.
 fn pipe_fork(args: &[&str]) -> Finished {
-    let done = run(Command::new(PIPE_FORK).args(args), Duration::from_secs(30))
-        .unwrap_or_else(|error| panic!("pipe-fork {args:?}: {error}"));
+    let done =
+        run_clean(Command::new(PIPE_FORK).args(args), Duration::from_secs(30))
+            .unwrap_or_else(|error| panic!("pipe-fork {args:?}: {error}"));
     assert!(
         !done.left_running,
         "pipe-fork {args:?} left a process running: every child must be reaped"
@@ -174,7 +176,7 @@ fn colour_only_when_asked_for() {
     assert!(forced.stdout.contains(escape), "--color always must colour");
     let mut no_color = Command::new(PIPE_FORK);
     no_color.args(["--count", "1", "--interval-ms", "0"]).env("NO_COLOR", "1");
-    let done = run(&mut no_color, Duration::from_secs(30))
+    let done = run_clean(&mut no_color, Duration::from_secs(30))
         .expect("pipe-fork finishes");
     assert!(!done.stdout.contains(escape));
 }

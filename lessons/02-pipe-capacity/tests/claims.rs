@@ -8,8 +8,9 @@ use std::os::fd::OwnedFd;
 use std::process::Command;
 use std::time::Duration;
 
+use labkit::hygiene::run_clean;
 use labkit::nobody::NobodyCopy;
-use labkit::watchdog::{Finished, run};
+use labkit::watchdog::Finished;
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::unistd::{SysconfVar, geteuid, pipe2, sysconf, write};
@@ -29,7 +30,7 @@ fn lesson(args: &[&str], as_nobody: bool) -> Finished {
         None => Command::new(PROGRAM),
     };
     command.args(args).env("RUST_BACKTRACE", "0");
-    match run(&mut command, LIMIT) {
+    match run_clean(&mut command, LIMIT) {
         Ok(done) => {
             assert!(
                 !done.left_running,

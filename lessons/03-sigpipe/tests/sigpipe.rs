@@ -5,7 +5,8 @@
 use std::process::Command;
 use std::time::Duration;
 
-use labkit::watchdog::{Finished, RunError, run};
+use labkit::hygiene::run_clean;
+use labkit::watchdog::{Finished, RunError};
 
 const SIGPIPE: &str = env!("CARGO_BIN_EXE_sigpipe");
 
@@ -14,7 +15,7 @@ const LIMIT: Duration = Duration::from_secs(20);
 
 /// Runs `command` with the time limit; `waiting` names what a hang would mean.
 fn bounded(command: &mut Command, waiting: &str) -> Finished {
-    match run(command, LIMIT) {
+    match run_clean(command, LIMIT) {
         Ok(done) => done,
         Err(error @ RunError::TimedOut { .. }) => panic!("{waiting}: {error}"),
         Err(error) => panic!("{error}"),

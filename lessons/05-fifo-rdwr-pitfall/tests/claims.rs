@@ -5,7 +5,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use labkit::watchdog::{Finished, run};
+use labkit::hygiene::run_clean;
+use labkit::watchdog::Finished;
 use nix::sys::stat::Mode;
 
 const RDWR: &str = env!("CARGO_BIN_EXE_fifo-rdwr");
@@ -14,7 +15,7 @@ const PEER: &str = env!("CARGO_BIN_EXE_rdwr-peer");
 const LIMIT: Duration = Duration::from_secs(20);
 
 fn bounded(what: &str, command: &mut Command) -> Finished {
-    run(command.env("NO_COLOR", "1"), LIMIT)
+    run_clean(command.env("NO_COLOR", "1"), LIMIT)
         .unwrap_or_else(|error| panic!("{what}: {error}"))
 }
 
