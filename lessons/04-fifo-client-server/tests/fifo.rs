@@ -10,8 +10,9 @@ use std::sync::mpsc::{self, Receiver};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use labkit::hygiene::{self, run_clean};
 use labkit::nobody::NobodyCopy;
-use labkit::watchdog::{Finished, run};
+use labkit::watchdog::Finished;
 use nix::sys::signal::{Signal, kill};
 use nix::sys::stat::Mode;
 use nix::unistd::{Pid, geteuid};
@@ -35,7 +36,9 @@ struct Running {
 impl Running {
     fn start(name: &'static str, command: &mut Command) -> Running {
         // Output is a pipe, not a terminal: no colour without being told.
+        // The program checks at exit that it leaves nothing open.
         let mut child = command
+            .env(hygiene::CHECK_VAR, "1")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -98,6 +101,11 @@ impl Running {
             self.seen.push(line);
         }
         let stderr = self.stderr.take().unwrap().join().unwrap_or_default();
+        assert!(
+            !stderr.contains(hygiene::LEAK_REPORT),
+            "{} did not clean up: {stderr}",
+            self.name
+        );
         (status, self.seen.join("\n"), stderr)
     }
 }
@@ -111,9 +119,10 @@ impl Drop for Running {
     }
 }
 
-/// Runs a program to its end, within the limit.
+/// Runs a program to its end, within the limit, and proves it left
+/// nothing behind (labkit::hygiene).
 fn bounded(what: &str, command: &mut Command) -> Finished {
-    run(command, LIMIT).unwrap_or_else(|error| panic!("{what}: {error}"))
+    run_clean(command, LIMIT).unwrap_or_else(|error| panic!("{what}: {error}"))
 }
 
 fn shell(script: &str, args: &[&Path]) -> Command {
@@ -364,7 +373,7 @@ fn a_regular_file_at_the_path_is_refused_and_left_byte_for_byte() {
     ] {
         let done = bounded(name, command.arg("--path").arg(&precious));
         assert_eq!(done.status.code(), Some(1), "{name}");
-        assert_one_line(&done.stderr, "it is a regular file, not a FIFO");
+        assert_one_line(&done.stderr, "a regular file, not a FIFO");
         assert_eq!(
             std::fs::read(&precious).unwrap(),
             bytes,
@@ -387,7 +396,7 @@ fn a_symlink_at_the_path_is_refused_and_left_as_it_was() {
     ] {
         let done = bounded(name, command.arg("--path").arg(&link));
         assert_eq!(done.status.code(), Some(1), "{name}");
-        assert_one_line(&done.stderr, "it is a symbolic link");
+        assert_one_line(&done.stderr, "a symbolic link");
         assert_eq!(std::fs::read_link(&link).unwrap(), target);
         assert_eq!(std::fs::read(&target).unwrap(), b"target bytes");
     }
@@ -470,10 +479,65 @@ fn a_fifo_owned_by_another_user_is_refused() {
             "the FIFO belongs to uid 0, not to you (uid 65534)",
         );
     } else {
-        // The same user made it: the client accepts it and waits for a reader.
-        assert_one_line(&done.stderr, "was still waiting after 1.0 s");
+        // The same user made it: it is refused for its mode alone.
+        assert_one_line(&done.stderr, "its mode is 0666");
     }
     assert!(fifo.exists(), "a FIFO we did not make is never removed");
+}
+
+/// The inode, mode and type of `path`: what "left untouched" means.
+fn identity(path: &Path) -> (u64, u32) {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::symlink_metadata(path).unwrap();
+    (meta.ino(), meta.mode())
+}
+
+#[test]
+fn our_own_fifo_open_to_other_users_is_refused_and_left_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("fifo");
+    make_fifo(&fifo);
+    std::fs::set_permissions(&fifo, std::fs::Permissions::from_mode(0o666))
+        .unwrap();
+    let before = identity(&fifo);
+    for (name, mut command) in [
+        ("fifo-server", Command::new(SERVER)),
+        ("fifo-client", Command::new(CLIENT)),
+    ] {
+        command.arg("--path").arg(&fifo).args(["--wait", "1"]);
+        let done = bounded(name, &mut command);
+        assert_eq!(done.status.code(), Some(1), "{name}: {}", done.stderr);
+        assert_one_line(
+            &done.stderr,
+            "its mode is 0666: group may read and write, others may read \
+             and write",
+        );
+        assert!(done.stderr.contains("`chmod 600`"), "{}", done.stderr);
+        assert_eq!(identity(&fifo), before, "{name} changed the FIFO");
+    }
+}
+
+#[test]
+fn allow_shared_accepts_a_shared_fifo_and_says_who_else_may_use_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("fifo");
+    make_fifo(&fifo);
+    // What `mkfifo -m 666` gives under the usual umask 022.
+    std::fs::set_permissions(&fifo, std::fs::Permissions::from_mode(0o644))
+        .unwrap();
+    let mut server = server(&fifo, &["--allow-shared", "--wait", "10"]);
+    let who = "--allow-shared: mode 0644: group may read, others may read";
+    server.wait_for(who);
+    let sent = bounded(
+        "fifo-client",
+        &mut client(&fifo, &["--allow-shared", "--count", "2"]),
+    );
+    assert!(sent.status.success(), "{}", sent.stderr);
+    assert!(sent.stdout.contains(who), "{}", sent.stdout);
+    let (status, out, stderr) = server.finish();
+    assert!(status.success(), "{stderr}");
+    assert!(out.contains("received 3 messages in all"), "{out}");
+    assert_eq!(identity(&fifo).1 & 0o777, 0o644, "the mode is the user's");
 }
 
 #[test]

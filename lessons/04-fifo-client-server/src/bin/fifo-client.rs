@@ -20,6 +20,7 @@
 //! server mid-stream and the client ends with one line about EPIPE.
 
 use std::os::fd::OwnedFd;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -27,7 +28,9 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use labkit::Speaker::{Client, Kernel, Note};
 use labkit::cli::seconds;
-use labkit::fifo::{Access, FifoError, open, open_within};
+use labkit::fifo::{
+    Access, FifoError, SharingArgs, open, open_within, shared_with,
+};
 use labkit::{say, trace};
 use lesson04_fifo_client_server::{FramingArgs, shown};
 use nix::errno::Errno;
@@ -67,6 +70,9 @@ struct Args {
     quiet: bool,
 
     #[command(flatten)]
+    sharing: SharingArgs,
+
+    #[command(flatten)]
     common: labkit::CommonArgs,
 }
 
@@ -76,6 +82,7 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     args.common.apply();
+    args.sharing.apply();
     let frame = args.framing.encode(args.message.as_bytes())?;
     let end = args.framing.encode(b"end")?;
     if frame.len() > libc::PIPE_BUF {
@@ -90,6 +97,11 @@ fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
 
     let wait = Duration::from_secs_f64(args.wait);
     let writer = open_for_writing(&args.path, wait)?;
+    let mode = std::fs::symlink_metadata(&args.path)?.permissions().mode();
+    if let Some(who) = shared_with(mode) {
+        say!(Note, "--allow-shared: mode {:04o}: {who}", mode & 0o777);
+        say!(Note, "anyone of them can inject messages or read them");
+    }
 
     // ANCHOR: send
     let interval = Duration::from_millis(args.interval_ms);

@@ -27,9 +27,11 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use labkit::Speaker::{Kernel, Server};
+use labkit::Speaker::{Kernel, Note, Server};
 use labkit::cli::seconds;
-use labkit::fifo::{Access, Fifo, FifoError, open, open_within};
+use labkit::fifo::{
+    Access, Fifo, FifoError, SharingArgs, open, open_within, shared_with,
+};
 use labkit::watchdog::wait_readable;
 use labkit::{say, trace};
 use lesson04_fifo_client_server::{Framing, FramingArgs, shown};
@@ -62,6 +64,9 @@ struct Args {
     summary_only: bool,
 
     #[command(flatten)]
+    sharing: SharingArgs,
+
+    #[command(flatten)]
     common: labkit::CommonArgs,
 }
 
@@ -71,6 +76,7 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     args.common.apply();
+    args.sharing.apply();
     // ANCHOR: make
     let fifo = match &args.path {
         Some(path) => Fifo::create_at(path)?,
@@ -96,6 +102,11 @@ fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             "using your FIFO {}, already there: it stays when I end",
             path.display()
         );
+        let mode = std::fs::symlink_metadata(path)?.permissions().mode();
+        if let Some(who) = shared_with(mode) {
+            say!(Note, "--allow-shared: mode {:04o}: {who}", mode & 0o777);
+            say!(Note, "anyone of them can inject messages or read them");
+        }
     }
     // ANCHOR_END: make
     say!(Server, "from another terminal, run:");
