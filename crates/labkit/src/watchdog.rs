@@ -197,6 +197,118 @@ pub fn readable_within(fd: &impl AsFd, limit: Duration) -> nix::Result<bool> {
     wait_readable(fd.as_fd(), limit)
 }
 
+/// A program running in the background, for tests that act on it while it
+/// runs (signal it, kill its peer, wait for a line): its stdout lines as
+/// they come, and every wait bounded by one limit. It runs in a process
+/// group of its own, with the leak check of [`crate::hygiene`] on; the
+/// group is killed if the test drops it early.
+pub struct Background {
+    name: String,
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+    stderr: Option<thread::JoinHandle<String>>,
+    limit: Duration,
+}
+
+impl Background {
+    /// Starts `command`; `limit` bounds each later wait.
+    pub fn start(command: &mut Command, limit: Duration) -> Background {
+        let program = std::path::Path::new(command.get_program());
+        let name = program.file_name().unwrap_or_default();
+        let name = name.to_string_lossy().into_owned();
+        let mut child = command
+            .env(crate::hygiene::CHECK_VAR, "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start {name}: {error}"));
+        let stdout = child.stdout.take();
+        let (sender, lines) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            let Some(stdout) = stdout else { return };
+            let lines =
+                std::io::BufRead::lines(std::io::BufReader::new(stdout));
+            for line in lines.map_while(Result::ok) {
+                let _ = sender.send(line);
+            }
+        });
+        let stderr = Some(collect(child.stderr.take()));
+        Background { name, child, lines, seen: Vec::new(), stderr, limit }
+    }
+
+    /// The program's pid.
+    pub fn pid(&self) -> Pid {
+        Pid::from_raw(self.child.id() as i32)
+    }
+
+    /// Waits, within the limit, for a line of output containing `needle`,
+    /// and returns it; fails the test naming what was awaited.
+    #[track_caller]
+    pub fn wait_for(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + self.limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "{} never printed a line with {needle:?} within {:.1} s; \
+                     it printed:\n{}",
+                    self.name,
+                    self.limit.as_secs_f64(),
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Waits, within the limit, for the program and everything still
+    /// writing to its stdout to end: its status, all its stdout, its
+    /// stderr. Fails the test if it is still running, or if its own leak
+    /// check reported something.
+    #[track_caller]
+    pub fn finish(mut self) -> (ExitStatus, String, String) {
+        let status = match self.child.wait_timeout(self.limit) {
+            Ok(Some(status)) => status,
+            _ => panic!(
+                "{} was still running after {:.1} s; it printed:\n{}",
+                self.name,
+                self.limit.as_secs_f64(),
+                self.seen.join("\n")
+            ),
+        };
+        // The sender's thread ends when the last writer of stdout (the
+        // program, or a child it left) has closed it.
+        while let Ok(line) = self.lines.recv_timeout(self.limit) {
+            self.seen.push(line);
+        }
+        let stderr = self.stderr.take().map(|h| h.join().unwrap_or_default());
+        let stderr = stderr.unwrap_or_default();
+        let report = crate::hygiene::LEAK_REPORT;
+        assert!(
+            !stderr.contains(report),
+            "{} did not clean up: {stderr}",
+            self.name
+        );
+        (status, self.seen.join("\n"), stderr)
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        // A test that failed midway leaves nothing running.
+        let _ = killpg(self.pid(), Signal::SIGKILL);
+        let _ = self.child.wait();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
