@@ -6,8 +6,13 @@
 //!
 //! - `line`: each message ends with a newline (`echo` and `cat` speak this).
 //! - `fixed`: each message is exactly `--size` bytes, padded with NUL bytes
-//!   (the classic example's protocol: `ping` and `end\0`, 4 bytes each).
+//!   (a C program that writes 4-byte buffers: `ping` and `end\0`).
 //! - `length`: each message is preceded by its length, 4 bytes big-endian.
+//! - `read`: no marks at all: each `read()` of at most `--size` bytes is
+//!   taken as one message. That is what the classic Python example relies
+//!   on (`ping` 100 times, then the 3 bytes `end`): it works only while
+//!   every write is one message of at most `--size` bytes and the reader
+//!   takes each before the next comes in whole.
 //!
 //! A frame that is written with one `write` of at most `PIPE_BUF` bytes is
 //! never mixed with another writer's bytes: that is what keeps messages
@@ -25,6 +30,8 @@ pub enum Framing {
     Fixed,
     /// A 4-byte big-endian length comes before each message.
     Length,
+    /// No framing: each read() of at most --size bytes is one message.
+    Read,
 }
 
 /// The framing flags, shared by both programs so that they cannot disagree.
@@ -34,7 +41,8 @@ pub struct FramingArgs {
     #[arg(long, value_enum, default_value_t = Framing::Line)]
     pub framing: Framing,
 
-    /// With --framing fixed: the size of every message in bytes.
+    /// With --framing fixed: the size of every message in bytes; with
+    /// --framing read: the most one read() may take.
     #[arg(long, default_value_t = 4)]
     #[arg(value_parser = clap::value_parser!(u16).range(1..=4096))]
     pub size: u16,
@@ -48,6 +56,16 @@ impl FramingArgs {
             Framing::Line => String::new(),
             Framing::Fixed => format!(" --framing fixed --size {}", self.size),
             Framing::Length => " --framing length".to_string(),
+            Framing::Read => format!(" --framing read --size {}", self.size),
+        }
+    }
+
+    /// How many bytes one `read` may take: a whole buffer, except with
+    /// `read` framing, where the size of the read is the framing.
+    pub fn read_size(&self, buffer: usize) -> usize {
+        match self.framing {
+            Framing::Read => usize::from(self.size).min(buffer),
+            _ => buffer,
         }
     }
 
@@ -86,6 +104,10 @@ impl FramingArgs {
                 })?;
                 Ok([&len.to_be_bytes()[..], message].concat())
             }
+            // The message as it is, and nothing else: the reader's read()
+            // must cut the stream where our write did.
+            Framing::Read if message.is_empty() => Err(FramingError::Empty),
+            Framing::Read => Ok(message.to_vec()),
         }
     }
     // ANCHOR_END: encode
@@ -96,6 +118,7 @@ impl FramingArgs {
 pub enum FramingError {
     NewlineInLine,
     TooLong { len: usize, size: usize },
+    Empty,
 }
 
 impl fmt::Display for FramingError {
@@ -111,6 +134,10 @@ impl fmt::Display for FramingError {
                     "a message of {len} bytes does not fit a frame of {size}"
                 )
             }
+            FramingError::Empty => write!(
+                f,
+                "with --framing read, an empty message is no write at all"
+            ),
         }
     }
 }
@@ -162,6 +189,14 @@ impl Decoder {
                 let message = bytes.get(4..4 + len)?;
                 Some((message.to_vec(), 4 + len))
             }
+            // Whatever one read brought is a message: the bytes are never
+            // kept for the next read, so nothing is ever partial. (Given
+            // more than --size bytes, as from a larger read, they are what
+            // reads of --size would have brought, one after the other.)
+            Framing::Read => {
+                let size = usize::from(self.args.size).min(bytes.len());
+                (size > 0).then(|| (bytes[..size].to_vec(), size))
+            }
         }
     }
 
@@ -174,7 +209,7 @@ impl Decoder {
     /// How many bytes the unfinished frame should have had, when known.
     pub fn expected(&self) -> Option<usize> {
         match self.args.framing {
-            Framing::Line => None,
+            Framing::Line | Framing::Read => None,
             Framing::Fixed => Some(usize::from(self.args.size)),
             Framing::Length => {
                 let header: [u8; 4] = self.pending.get(..4)?.try_into().ok()?;
@@ -230,6 +265,21 @@ mod tests {
         assert!(decoder.push(b"\0\0\0\x05hel").is_empty());
         assert_eq!(decoder.partial(), b"\0\0\0\x05hel");
         assert_eq!(decoder.expected(), Some(9));
+    }
+
+    #[test]
+    fn with_read_framing_each_read_is_a_message_however_it_was_written() {
+        let args = args(Framing::Read);
+        assert_eq!(args.encode(b"end").unwrap(), b"end", "no NUL, no newline");
+        assert_eq!(args.encode(b""), Err(FramingError::Empty));
+        assert_eq!(args.read_size(4096), 4);
+        let mut decoder = args.decoder();
+        // One write of "pingping" read 4 bytes at a time: two messages.
+        assert_eq!(decoder.push(b"ping"), [b"ping"]);
+        assert_eq!(decoder.push(b"ping"), [b"ping"]);
+        // A short read is a short message, never kept for the next one.
+        assert_eq!(decoder.push(b"pi"), [b"pi"]);
+        assert!(decoder.partial().is_empty());
     }
 
     #[test]

@@ -1,166 +1,17 @@
 //! Lesson 04's claims, checked by running fifo-server, fifo-client,
 //! fifo-demo and the shell as separate processes, each with a time limit.
 
-use std::io::{BufRead, BufReader, Read};
+mod common;
+
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::thread::JoinHandle;
-use std::time::Duration;
+use std::path::Path;
+use std::process::Command;
 
-use labkit::hygiene::{self, run_clean};
+use common::*;
 use labkit::nobody::NobodyCopy;
-use labkit::watchdog::Finished;
-use nix::sys::signal::{Signal, kill};
-use nix::sys::stat::Mode;
-use nix::unistd::{Pid, geteuid};
-use wait_timeout::ChildExt;
-
-const SERVER: &str = env!("CARGO_BIN_EXE_fifo-server");
-const CLIENT: &str = env!("CARGO_BIN_EXE_fifo-client");
-const DEMO: &str = env!("CARGO_BIN_EXE_fifo-demo");
-/// Generous: CI has two cores and runs tests in parallel.
-const LIMIT: Duration = Duration::from_secs(20);
-
-/// A program running in the background: its output lines as they come.
-struct Running {
-    name: &'static str,
-    child: Child,
-    lines: Receiver<String>,
-    seen: Vec<String>,
-    stderr: Option<JoinHandle<String>>,
-}
-
-impl Running {
-    fn start(name: &'static str, command: &mut Command) -> Running {
-        // Output is a pipe, not a terminal: no colour without being told.
-        // The program checks at exit that it leaves nothing open.
-        let mut child = command
-            .env(hygiene::CHECK_VAR, "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|error| panic!("cannot start {name}: {error}"));
-        let stdout = child.stdout.take().unwrap();
-        let mut stderr = child.stderr.take().unwrap();
-        let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = sender.send(line);
-            }
-        });
-        let stderr = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = stderr.read_to_string(&mut text);
-            text
-        });
-        Running { name, child, lines, seen: Vec::new(), stderr: Some(stderr) }
-    }
-
-    /// Waits (bounded) for a line of output containing `needle`.
-    fn wait_for(&mut self, needle: &str) -> String {
-        loop {
-            match self.lines.recv_timeout(LIMIT) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!(
-                    "{} never printed a line with {needle:?} within {} s; \
-                     it printed:\n{}",
-                    self.name,
-                    LIMIT.as_secs(),
-                    self.seen.join("\n")
-                ),
-            }
-        }
-    }
-
-    fn signal(&self, signal: Signal) {
-        kill(Pid::from_raw(self.child.id() as i32), signal).unwrap();
-    }
-
-    /// Waits (bounded) for the program to end: its status, stdout, stderr.
-    fn finish(mut self) -> (ExitStatus, String, String) {
-        let status = match self.child.wait_timeout(LIMIT).unwrap() {
-            Some(status) => status,
-            None => panic!(
-                "{} was still running after {} s; it printed:\n{}",
-                self.name,
-                LIMIT.as_secs(),
-                self.seen.join("\n")
-            ),
-        };
-        self.seen.extend(self.lines.try_iter());
-        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
-            self.seen.push(line);
-        }
-        let stderr = self.stderr.take().unwrap().join().unwrap_or_default();
-        assert!(
-            !stderr.contains(hygiene::LEAK_REPORT),
-            "{} did not clean up: {stderr}",
-            self.name
-        );
-        (status, self.seen.join("\n"), stderr)
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// Runs a program to its end, within the limit, and proves it left
-/// nothing behind (labkit::hygiene).
-fn bounded(what: &str, command: &mut Command) -> Finished {
-    run_clean(command, LIMIT).unwrap_or_else(|error| panic!("{what}: {error}"))
-}
-
-fn shell(script: &str, args: &[&Path]) -> Command {
-    let mut command = Command::new("sh");
-    command.args(["-c", script, "sh"]).args(args);
-    command
-}
-
-fn server(path: &Path, extra: &[&str]) -> Running {
-    Running::start(
-        "fifo-server",
-        Command::new(SERVER).arg("--path").arg(path).args(extra),
-    )
-}
-
-fn client(path: &Path, extra: &[&str]) -> Command {
-    let mut command = Command::new(CLIENT);
-    command.arg("--path").arg(path).args(extra).args(["--color", "never"]);
-    command
-}
-
-fn make_fifo(path: &Path) {
-    nix::unistd::mkfifo(path, Mode::from_bits_truncate(0o600)).unwrap();
-}
-
-fn entries(dir: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(dir).unwrap().map(|entry| entry.unwrap().path()).collect()
-}
-
-fn count(haystack: &str, needle: &str) -> usize {
-    haystack.matches(needle).count()
-}
-
-/// Asserts an error came as exactly one line on stderr, with `words` in it.
-fn assert_one_line(stderr: &str, words: &str) {
-    assert_eq!(stderr.lines().count(), 1, "one line expected, got:\n{stderr}");
-    assert!(stderr.contains(words), "expected {words:?} in {stderr:?}");
-}
+use nix::sys::signal::Signal;
+use nix::unistd::geteuid;
 
 #[test]
 fn the_printed_command_delivers_100_pings_and_then_everything_is_gone() {
@@ -250,53 +101,9 @@ fn cat_reads_what_the_client_sends() {
 }
 
 #[test]
-fn the_classic_shell_ping_client_talks_to_our_server() {
-    let tmp = tempfile::tempdir().unwrap();
-    let fifo = tmp.path().join("fifo");
-    let mut server = server(&fifo, &["--framing", "fixed"]);
-    server.wait_for("open(O_RDONLY)");
-    // 100 writes of the 4 bytes "ping", then "end" and its C string's NUL.
-    let classic = concat!(
-        r#"{ i=0; while [ $i -lt 100 ]; do printf ping; i=$((i+1)); done; "#,
-        r#"printf 'end\000'; } > "$1""#
-    );
-    let sent = bounded("the shell client", &mut shell(classic, &[&fifo]));
-    assert!(sent.status.success(), "{}", sent.stderr);
-    let (status, out, _) = server.finish();
-    assert!(status.success(), "{out}");
-    assert!(out.contains("100 × \"ping\""), "{out}");
-    assert!(out.contains("1 × \"end\""), "{out}");
-}
-
-#[test]
-fn our_client_talks_to_the_classic_shell_server() {
-    let tmp = tempfile::tempdir().unwrap();
-    let fifo = tmp.path().join("fifo");
-    make_fifo(&fifo);
-    // The classic server: read 4 bytes at a time until "end".
-    let classic = r#"
-        exec 3< "$1"
-        n=0
-        while :; do
-            m=$(dd bs=4 count=1 <&3 2>/dev/null | tr -d '\000')
-            [ "$m" = end ] && break
-            [ "$m" = ping ] || { echo "unexpected: [$m]"; exit 1; }
-            n=$((n+1))
-        done
-        echo "pings: $n"
-    "#;
-    let ours = r#""$2" --path "$1" --framing fixed > /dev/null || exit 9"#;
-    let script = format!("( {classic} ) & {ours}; wait $!");
-    let done = bounded(
-        "the shell server and fifo-client",
-        &mut shell(&script, &[&fifo, Path::new(CLIENT)]),
-    );
-    assert!(done.status.success(), "{}{}", done.stdout, done.stderr);
-    assert_eq!(done.stdout, "pings: 100\n");
-}
-
-#[test]
 fn every_framing_gets_messages_through_whole() {
+    // Not `read`: it keeps messages whole only when the reader keeps up
+    // (tests/classic.rs shows where it does not).
     for framing in
         [["--framing", "line"], ["--framing", "fixed"], ["--framing", "length"]]
     {
@@ -625,4 +432,45 @@ fn bad_input_is_one_line_and_status_2() {
         bounded("fifo-server", Command::new(SERVER).args(["--clients", "0"]));
     assert_eq!(done.status.code(), Some(2));
     assert_one_line(&done.stderr, "--clients");
+}
+
+#[test]
+fn the_umask_gives_0644_a_later_chmod_666_and_the_server_refuses_both() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("fifo");
+    // mkfifo(3) with 0666, as os.mkfifo and a bare mkfifo(1) ask for it.
+    let made = bounded(
+        "mkfifo under umask 022",
+        &mut shell(r#"umask 022; mkfifo "$1""#, &[&fifo]),
+    );
+    assert!(made.status.success(), "{}", made.stderr);
+    for (mode, who) in [
+        (0o644, "group may read, others may read"),
+        (0o666, "group may read and write, others may read and write"),
+    ] {
+        if mode == 0o666 {
+            let chmod =
+                bounded("chmod", &mut shell(r#"chmod 666 "$1""#, &[&fifo]));
+            assert!(chmod.status.success(), "{}", chmod.stderr);
+        }
+        assert_eq!(identity(&fifo).1 & 0o777, mode);
+        let done = bounded(
+            "fifo-server",
+            Command::new(SERVER).arg("--path").arg(&fifo),
+        );
+        assert_eq!(done.status.code(), Some(1), "{}", done.stderr);
+        assert_one_line(
+            &done.stderr,
+            &format!("its mode is {mode:04o}: {who}"),
+        );
+        assert_eq!(identity(&fifo).1 & 0o777, mode, "the FIFO is untouched");
+    }
+    // mkfifo(1) -m sets the mode it is given, whatever the umask.
+    let exact = tmp.path().join("exact");
+    let made = bounded(
+        "mkfifo -m 666 under umask 022",
+        &mut shell(r#"umask 022; mkfifo -m 666 "$1""#, &[&exact]),
+    );
+    assert!(made.status.success(), "{}", made.stderr);
+    assert_eq!(identity(&exact).1 & 0o777, 0o666);
 }

@@ -13,7 +13,10 @@
 //!   cargo lab run 4 client -- --path FIFO --count 5 --message hello \
 //!       --interval-ms 300
 //!   cargo lab run 4 client -- --path FIFO --framing fixed
-//!                                             the classic 4-byte protocol
+//!                                             4-byte frames, `end\0`
+//!   cargo lab run 4 client -- --path FIFO --framing read
+//!                                             the classic Python bytes:
+//!                                             `ping` 100 times, then `end`
 //!
 //! What to look for: started before the server, the client reports ENXIO and
 //! waits in `open`; started after, its open succeeds at once. Stop the
@@ -32,7 +35,7 @@ use labkit::fifo::{
     Access, FifoError, SharingArgs, open, open_within, shared_with,
 };
 use labkit::{say, trace};
-use lesson04_fifo_client_server::{FramingArgs, shown};
+use lesson04_fifo_client_server::{Framing, FramingArgs, shown};
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::unistd::write;
@@ -92,6 +95,17 @@ fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
              the kernel may split it, and mix it with another writer's bytes",
             frame.len(),
             libc::PIPE_BUF
+        );
+    }
+
+    let size = usize::from(args.framing.size);
+    if args.framing.framing == Framing::Read && frame.len() > size {
+        say!(
+            Note,
+            "--framing read: {} bytes in one write, more than --size {size}:\n\
+             a reader that takes {size} bytes a read cuts it in pieces, and\n\
+             counts each piece as a message",
+            frame.len()
         );
     }
 

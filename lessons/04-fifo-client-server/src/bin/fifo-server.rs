@@ -11,7 +11,10 @@
 //!
 //! Usage:
 //!   cargo lab run 4 server                     then run the command it prints
-//!   cargo lab run 4 server -- --framing fixed  the classic `ping` protocol
+//!   cargo lab run 4 server -- --framing fixed  4-byte frames, `end\0`
+//!   cargo lab run 4 server -- --framing read   one read() of at most 4
+//!                                              bytes is one message: the
+//!                                              classic Python `ping` client
 //!   cargo lab run 4 server -- --clients 3      stop after 3 clients said `end`
 //!   cargo lab run 4 server -- --path ./myfifo  a FIFO where you choose (it
 //!                                              must not exist, or be yours)
@@ -121,6 +124,16 @@ fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         say!(Server, "or, from a shell: echo hi > {fifo}");
         say!(Server, "then, to finish:  echo end > {fifo}");
     }
+    if args.framing.framing == Framing::Read {
+        let size = args.framing.size;
+        say!(
+            Note,
+            "--framing read: each read() of at most {size} bytes is taken as\n\
+             one message. Nothing in the stream says where a message ends:\n\
+             this holds only while every write is one message of at most\n\
+             {size} bytes, and each is read before the next one comes."
+        );
+    }
 
     // The summary is printed however serving ended: what did arrive is
     // worth knowing most when something went wrong.
@@ -211,8 +224,9 @@ fn serve(
                 )
                 .into());
             }
-            let got = read(&reader, &mut buffer);
-            trace!(Server, &got, "read(fd, buf, {})", buffer.len());
+            let size = args.framing.read_size(buffer.len());
+            let got = read(&reader, &mut buffer[..size]);
+            trace!(Server, &got, "read(fd, buf, {size})");
             let n = match got {
                 Ok(0) => break,
                 Ok(n) => n,
