@@ -328,3 +328,25 @@ fn our_server_reads_the_counter_and_reports_its_end_of_file() {
     assert!(out.contains("received \"\\0\" (message 1)"), "{out}");
     assert!(!fifo.exists());
 }
+
+#[test]
+fn the_shell_byte_reader_loops_for_ever_when_the_counter_writer_leaves() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("fifo");
+    make_fifo(&fifo);
+    let mut reader = Running::start(
+        "classic_byte_reader.sh",
+        &mut sh("classic_byte_reader.sh", &[&fifo]),
+    );
+    let writer = Running::start(
+        "classic_counter_writer.sh",
+        &mut sh("classic_counter_writer.sh", &[&fifo, Path::new("0.05")]),
+    );
+    reader.wait_for("2");
+    writer.signal(Signal::SIGKILL);
+    writer.finish();
+    // The shell's form of the bug: an empty line per empty read, for ever.
+    reader.wait_for_lines("", 50);
+    assert_eq!(&reader.seen()[..3], ["0", "1", "2"]);
+    reader.signal(Signal::SIGKILL);
+}
