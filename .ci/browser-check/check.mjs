@@ -43,15 +43,19 @@ function summaryPages() {
 }
 
 /// The code blocks of the open page that are wider than their box: each
-/// with its first line and how many pixels it would scroll.
+/// with its first line and how many pixels it would scroll. (mdBook lets
+/// the `code` inside a `pre` scroll, so both are measured.)
 async function overflowingBlocks(page) {
   return page.$$eval('#mdbook-content pre', (blocks) =>
     blocks
-      .filter((pre) => pre.offsetParent !== null && pre.scrollWidth > pre.clientWidth + 1)
-      .map((pre) => ({
-        first: (pre.innerText.split('\n').find((l) => l.trim() !== '') ?? '').trim(),
-        by: pre.scrollWidth - pre.clientWidth,
-      })),
+      .filter((pre) => pre.offsetParent !== null)
+      .map((pre) => {
+        const boxes = [pre, ...pre.querySelectorAll('code')];
+        const by = Math.max(...boxes.map((box) => box.scrollWidth - box.clientWidth));
+        const first = (pre.innerText.split('\n').find((l) => l.trim() !== '') ?? '').trim();
+        return { first, by };
+      })
+      .filter(({ by }) => by > 1),
   );
 }
 
