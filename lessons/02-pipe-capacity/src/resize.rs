@@ -4,16 +4,17 @@
 //! number of pages and returns what it granted. Above
 //! /proc/sys/fs/pipe-max-size (1 MiB by default) it answers EPERM, unless the
 //! process holds CAP_SYS_RESOURCE. Being root is not enough by itself: root
-//! in a container usually lacks that capability.
+//! in a container usually lacks that capability, and root in a user
+//! namespace holds it only there, so the program asks the kernel by trying.
 
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsFd, BorrowedFd};
 
 use labkit::Speaker::{Kernel, Note, Parent};
 use labkit::say;
 use nix::errno::Errno;
 use nix::unistd::geteuid;
 
-use crate::pipe::{Outcome, set_capacity};
+use crate::pipe::{Outcome, new_pipe, set_capacity};
 
 const PIPE_MAX_SIZE: &str = "/proc/sys/fs/pipe-max-size";
 
@@ -21,26 +22,39 @@ const PIPE_MAX_SIZE: &str = "/proc/sys/fs/pipe-max-size";
 const CAP_SYS_RESOURCE: u32 = 24;
 
 // ANCHOR: who
-/// Who is asking: that decides whether the ceiling applies.
+/// Who is asking, and whether the kernel lets them above the ceiling.
 struct Privilege {
     euid: u32,
-    cap_sys_resource: bool,
+    /// A trial pipe resized above the ceiling was granted.
+    above_ceiling: bool,
+    /// CapEff in /proc/self/status lists CAP_SYS_RESOURCE.
+    cap_eff_lists_it: bool,
 }
 
 impl Privilege {
-    /// Reads the effective capabilities from the `CapEff:` line of
-    /// /proc/self/status (a hexadecimal bit mask).
-    fn of_this_process() -> Outcome<Privilege> {
+    /// Asks the kernel itself, with a trial pipe resized to just above the
+    /// ceiling. CapEff alone can mislead: inside a user namespace
+    /// (`unshare --user --map-root-user`) it lists every capability, but
+    /// the kernel checks CAP_SYS_RESOURCE in the initial namespace.
+    fn of_this_process(ceiling: usize) -> Outcome<Privilege> {
+        let (_read_end, write_end) = new_pipe()?;
+        let trial = i32::try_from(ceiling + 1).unwrap_or(i32::MAX);
+        let above_ceiling = match set_capacity(write_end.as_fd(), trial) {
+            Ok(_) => true,
+            Err(Errno::EPERM) => false,
+            Err(errno) => return Err(format!("trial F_SETPIPE_SZ: {errno}")),
+        };
         let status = std::fs::read_to_string("/proc/self/status")
             .map_err(|error| format!("reading /proc/self/status: {error}"))?;
         let mask = status
             .lines()
             .find_map(|line| line.strip_prefix("CapEff:"))
             .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
-            .ok_or("/proc/self/status has no readable CapEff line")?;
+            .unwrap_or(0);
         Ok(Privilege {
             euid: geteuid().as_raw(),
-            cap_sys_resource: mask & (1 << CAP_SYS_RESOURCE) != 0,
+            above_ceiling,
+            cap_eff_lists_it: mask & (1 << CAP_SYS_RESOURCE) != 0,
         })
     }
 
@@ -49,21 +63,27 @@ impl Privilege {
             0 => "you are root (euid 0)".to_string(),
             euid => format!("you are not root (euid {euid})"),
         };
-        if self.cap_sys_resource {
+        if self.above_ceiling {
             format!(
-                "{who} and hold CAP_SYS_RESOURCE (bit 24 of CapEff\n\
-                 in /proc/self/status is set): you may go above the ceiling"
+                "{who}: a trial pipe above the ceiling was granted:\n\
+                 the kernel lets you above it (you hold CAP_SYS_RESOURCE)"
+            )
+        } else if self.cap_eff_lists_it {
+            format!(
+                "{who}, yet a trial pipe above the ceiling got EPERM.\n\
+                 CapEff lists CAP_SYS_RESOURCE, but for this user\n\
+                 namespace only: the kernel checks it in the first one.\n\
+                 The ceiling holds."
             )
         } else if self.euid == 0 {
             format!(
-                "{who} but without CAP_SYS_RESOURCE, as in most\n\
-                 containers (bit 24 of CapEff in /proc/self/status is 0):\n\
-                 the ceiling holds for you too"
+                "{who}, yet a trial pipe above the ceiling got EPERM:\n\
+                 no CAP_SYS_RESOURCE, as in most containers. The ceiling holds."
             )
         } else {
             format!(
-                "{who} and hold no CAP_SYS_RESOURCE (bit 24 of CapEff\n\
-                 in /proc/self/status is 0): the ceiling holds for you"
+                "{who}: a trial pipe above the ceiling got EPERM:\n\
+                 no CAP_SYS_RESOURCE. The ceiling holds for you."
             )
         }
     }
@@ -91,7 +111,7 @@ pub fn resize(
         .map_err(|error| format!("reading {PIPE_MAX_SIZE}: {error}"))?;
     say!(Kernel, "{PIPE_MAX_SIZE} = {ceiling}: the most a process");
     say!(Kernel, "may ask for without CAP_SYS_RESOURCE");
-    let privilege = Privilege::of_this_process()?;
+    let privilege = Privilege::of_this_process(ceiling)?;
     say(Note, privilege.describe());
 
     say!(
