@@ -233,7 +233,6 @@ fn run(args: &Args, stages: &[Stage]) -> Result<ExitCode, Failure> {
     }
 
     // ANCHOR: fork
-    let mut exec_failed = Vec::new();
     for (index, stage) in stages.iter().enumerate() {
         // A pipe of its own per stage: the child writes errno into it if
         // exec fails; a successful exec closes it (O_CLOEXEC), unwritten.
@@ -254,17 +253,20 @@ fn run(args: &Args, stages: &[Stage]) -> Result<ExitCode, Failure> {
                     &names,
                 )
             }
-            Forked::Parent { child } => {
-                children.stages.push((child, None));
-                tell!(Parent, "forked stage {} (pid {child})", stage.number);
-            }
+            Forked::Parent { child } => children.stages.push((child, None)),
         }
         // The child holds the only write end of its report now: our read
-        // sees end of file the moment its exec succeeds.
+        // sees end of file the moment its exec succeeds. (Waiting for it
+        // also keeps the children's narration in order.)
         drop(report_write);
-        if let Some(errno) = exec_outcome(&report_read)? {
-            exec_failed.push(stage.number);
-            report_exec_failure(stage, errno);
+        let pid = children.stages[index].0;
+        match exec_outcome(&report_read)? {
+            None => tell!(
+                Parent,
+                "forked stage {} (pid {pid}): exec'd",
+                stage.number
+            ),
+            Some(errno) => report_exec_failure(stage, errno),
         }
     }
     // ANCHOR_END: fork
