@@ -15,6 +15,7 @@
 //!   cargo lab run 8 -- --no-cloexec 'printf x' cat       another one
 //!   cargo lab run 8 -- --forget-dup2 'printf "a\nb\n"' 'wc -l'
 //!   cargo lab run 8 -- --spawn command 'seq 3' 'tac'   std::process::Command
+//!   cargo lab run 8 -- --spawn bare 'seq 3' 'tac'   the system calls alone
 //!
 //! What to look for: the pipeline's own output is on standard output, byte
 //! for byte what bash prints; the narration is on standard error. Each
@@ -23,6 +24,7 @@
 //! the last stage never sees end of file (or sees it too soon), and the
 //! lesson says which process holds the end that keeps it waiting.
 
+mod bare;
 mod fdtable;
 mod tell;
 mod words;
@@ -68,8 +70,9 @@ struct Args {
     #[arg(long)]
     pipefail: bool,
 
-    /// How to start the stages: fork (pipe2, fork, dup2, exec by hand) or
-    /// command (std::process::Command with Stdio::from(pipe end)).
+    /// How to start the stages: fork (pipe2, fork, dup2, exec by hand,
+    /// narrated), bare (the same calls and nothing else), or command
+    /// (std::process::Command with Stdio::from(pipe end)).
     #[arg(long, value_enum, default_value_t = Spawn::Fork)]
     spawn: Spawn,
 
@@ -101,6 +104,7 @@ struct Args {
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Spawn {
     Fork,
+    Bare,
     Command,
 }
 
@@ -164,6 +168,7 @@ fn main() -> ExitCode {
     };
     let outcome = match args.spawn {
         Spawn::Fork => run(&args, &stages),
+        Spawn::Bare => with_bare_calls(&stages),
         Spawn::Command => with_command(&stages),
     };
     match outcome {
@@ -784,6 +789,19 @@ fn with_command(stages: &[Stage]) -> Result<ExitCode, Failure> {
     Ok(ExitCode::from(u8::try_from(posix).unwrap_or(u8::MAX)))
 }
 // ANCHOR_END: command
+
+/// `--spawn bare`: the system calls alone (src/bare.rs), then the report.
+fn with_bare_calls(stages: &[Stage]) -> Result<ExitCode, Failure> {
+    let argvs: Vec<Vec<CString>> =
+        stages.iter().map(|stage| stage.argv.clone()).collect();
+    let waited = bare::run(&argvs)?;
+    let statuses: Vec<Ended> = waited
+        .iter()
+        .map(|status| Ended::from_wait(status).unwrap_or(Ended::Signal(9)))
+        .collect();
+    let (posix, _) = report_statuses(stages, &statuses);
+    Ok(ExitCode::from(u8::try_from(posix).unwrap_or(u8::MAX)))
+}
 
 impl Ended {
     fn from_exit(status: std::process::ExitStatus) -> Ended {

@@ -200,7 +200,7 @@ fn a_command_not_found_is_127_for_its_stage_as_in_bash() {
         ["no-such-command-pipelab", "cat"],
     ] {
         let bash = by_bash(&stages, dir.path());
-        for spawn in ["fork", "command"] {
+        for spawn in ["fork", "bare", "command"] {
             let ours = by_lesson(&["--spawn", spawn], &stages, dir.path());
             assert_eq!(ours.pipestatus, bash.pipestatus, "{spawn}: {stages:?}");
             assert_eq!(ours.output, bash.output);
@@ -226,7 +226,7 @@ fn a_command_not_found_is_127_for_its_stage_as_in_bash() {
 }
 
 #[test]
-fn std_process_command_builds_the_same_pipelines() {
+fn command_and_the_bare_calls_build_the_same_pipelines() {
     let dir = tempfile::tempdir().unwrap();
     for stages in [
         &["seq 1 200000", "cat", "wc -c"][..],
@@ -234,9 +234,11 @@ fn std_process_command_builds_the_same_pipelines() {
         &["seq 1 30000", "gzip -c -n", "cat"],
     ] {
         let bash = by_bash(stages, dir.path());
-        let ours = by_lesson(&["--spawn", "command"], stages, dir.path());
-        assert!(ours.output == bash.output, "{stages:?}");
-        assert_eq!(ours.pipestatus, bash.pipestatus, "{stages:?}");
+        for spawn in ["command", "bare"] {
+            let ours = by_lesson(&["--spawn", spawn], stages, dir.path());
+            assert!(ours.output == bash.output, "{spawn}: {stages:?}");
+            assert_eq!(ours.pipestatus, bash.pipestatus, "{spawn}: {stages:?}");
+        }
     }
 }
 
