@@ -57,8 +57,9 @@ use tell::trace;
 #[derive(Parser)]
 #[command(name = "pipeline", version)]
 struct Args {
-    /// The stages, one command line each, in order.
-    #[arg(required = true, value_name = "STAGE")]
+    /// The stages, one command line each, in order [default: the three
+    /// stages `printf "a\nb\nc\n"`, `sort -r`, `head -n 2`].
+    #[arg(value_name = "STAGE")]
     stages: Vec<String>,
 
     /// No narration: standard error carries only what the stages print.
@@ -118,6 +119,10 @@ fn seconds(text: &str) -> Result<f64, String> {
     }
 }
 
+/// What a bare `cargo lab run 8` runs: the chapter's first pipeline.
+const DEFAULT_STAGES: [&str; 3] =
+    [r#"printf "a\nb\nc\n""#, "sort -r", "head -n 2"];
+
 /// One stage: its command line as given, and its words for exec.
 struct Stage {
     number: usize,
@@ -159,7 +164,15 @@ fn main() -> ExitCode {
     let args: Args = labkit::cli::parse();
     args.common.apply();
     tell::setup(args.quiet, args.common.color);
-    let stages = match parse_stages(&args.stages) {
+    let given = if args.stages.is_empty() {
+        DEFAULT_STAGES
+            .iter()
+            .map(|stage| stage.to_string())
+            .collect()
+    } else {
+        args.stages.clone()
+    };
+    let stages = match parse_stages(&given) {
         Ok(stages) => stages,
         Err(line) => {
             eprintln!("pipeline: {line}");
