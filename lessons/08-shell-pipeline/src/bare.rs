@@ -5,7 +5,6 @@ use std::ffi::CString;
 use std::io;
 
 use labkit::process::{Disposition, Forked, exit_child, fork, set_disposition};
-use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::signal::Signal;
 use nix::sys::wait::{WaitStatus, waitpid};
@@ -32,13 +31,13 @@ pub fn run(argvs: &[Vec<CString>]) -> io::Result<Vec<WaitStatus>> {
                 }
                 drop(pipes); // every pipe fd: ours live on as 0 and 1
                 let Err(errno) = execvp(&argv[0], argv); // only on failure
-                let missing = errno == Errno::ENOENT;
+                let name = argv[0].to_string_lossy();
+                let missing = crate::command_not_found(&name, errno);
                 let why = if missing {
                     "command not found"
                 } else {
                     errno.desc()
                 };
-                let name = argv[0].to_string_lossy();
                 eprintln!("pipeline: stage {}: {name}: {why}", k + 1);
                 exit_child(if missing { 127 } else { 126 });
             }

@@ -403,7 +403,7 @@ fn stage_execs(
             &moved.map(|_| 0),
         );
         if let Err(errno) = moved {
-            give_up(&report, errno);
+            give_up(&report, errno, &stage.words[0]);
         }
     }
     if index + 1 < count {
@@ -418,7 +418,7 @@ fn stage_execs(
                 &moved.map(|_| 0),
             );
             if let Err(errno) = moved {
-                give_up(&report, errno);
+                give_up(&report, errno, &stage.words[0]);
             }
         }
     }
@@ -441,15 +441,34 @@ fn stage_execs(
     );
     // On success, exec does not return: the program replaces this one.
     let Err(errno) = execvp(&stage.argv[0], &stage.argv);
-    give_up(&report, errno)
+    give_up(&report, errno, &stage.words[0])
 }
 // ANCHOR_END: child
 
 /// In a child that cannot exec: errno to the shell, then the status a
 /// shell's child leaves with (127: command not found, 126: not runnable).
-fn give_up(report: &OwnedFd, errno: Errno) -> ! {
+fn give_up(report: &OwnedFd, errno: Errno, name: &str) -> ! {
     let _ = nix::unistd::write(report, &(errno as i32).to_ne_bytes());
-    exit_child(if errno == Errno::ENOENT { 127 } else { 126 })
+    exit_child(if command_not_found(name, errno) {
+        127
+    } else {
+        126
+    })
+}
+
+/// Whether a failed exec means "command not found", as bash decides it:
+/// ENOENT, or EACCES from a PATH search in which no directory holds a file
+/// of that name (execvp says EACCES when a directory on PATH cannot be
+/// searched, such as /root/.cargo/bin for the user nobody).
+pub fn command_not_found(name: &str, errno: Errno) -> bool {
+    match errno {
+        Errno::ENOENT => true,
+        Errno::EACCES if !name.contains('/') => {
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            !std::env::split_paths(&path).any(|dir| dir.join(name).is_file())
+        }
+        _ => false,
+    }
 }
 
 /// Waits (bounded) for a stage's exec report: `None` if exec succeeded,
@@ -467,9 +486,10 @@ fn exec_outcome(report: &OwnedFd) -> Result<Option<Errno>, Failure> {
 /// The one line a shell prints when a stage cannot start: bash says
 /// `bash: nosuch: command not found` and gives the stage status 127.
 fn report_exec_failure(stage: &Stage, errno: Errno) {
-    let why = match errno {
-        Errno::ENOENT => "command not found".to_string(),
-        other => format!("cannot execute: {}", other.desc()),
+    let why = if command_not_found(&stage.words[0], errno) {
+        "command not found".to_string()
+    } else {
+        format!("cannot execute: {}", errno.desc())
     };
     // Said even with --quiet: it is the pipeline's own error, as in bash.
     eprintln!(
@@ -779,11 +799,14 @@ fn with_command(stages: &[Stage]) -> Result<ExitCode, Failure> {
                     stage.number,
                     child.id()
                 );
-                children.push(Some(child));
+                children.push(Ok(child));
             }
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                report_exec_failure(stage, Errno::ENOENT);
-                children.push(None);
+            // The program could not be started: no process was made.
+            Err(error) if error.raw_os_error().is_some() => {
+                let errno = Errno::from_raw(error.raw_os_error().unwrap_or(0));
+                report_exec_failure(stage, errno);
+                let missing = command_not_found(&stage.words[0], errno);
+                children.push(Err(if missing { 127 } else { 126 }));
             }
             Err(error) => return Err(format!("spawn: {error}").into()),
         }
@@ -791,9 +814,9 @@ fn with_command(stages: &[Stage]) -> Result<ExitCode, Failure> {
     let mut statuses = Vec::new();
     for (index, child) in children.into_iter().enumerate() {
         let ended = match child {
-            Some(mut child) => Ended::from_exit(child.wait()?),
-            // No process was made: the status bash gives a missing command.
-            None => Ended::Code(127),
+            Ok(mut child) => Ended::from_exit(child.wait()?),
+            // No process was made: the status bash gives such a stage.
+            Err(code) => Ended::Code(code),
         };
         tell!(Parent, "reaped stage {}: {}", index + 1, ended.explain());
         statuses.push(ended);

@@ -43,8 +43,9 @@ impl StageStatus {
 ///   `dup2_stdout`), close every pipe descriptor, and `execvp`; a child whose
 ///   exec fails leaves with `labkit::process::exit_child(127)`, never by
 ///   returning. Or use `std::process::Command` with
-///   `Stdio::from(pipe end)`; a command that cannot be found is then
-///   `StageStatus::Exited(127)`, as in bash.
+///   `Stdio::from(pipe end)`; a command that cannot be found (`spawn`
+///   fails: `NotFound`, or `PermissionDenied` when a directory on PATH
+///   cannot be searched) is then `StageStatus::Exited(127)`, as in bash.
 /// - A stage killed by SIGPIPE must show as `Signaled(13)`, as in bash.
 /// - When this function returns, this process holds no pipe descriptor and
 ///   no child: every stage has been reaped.
