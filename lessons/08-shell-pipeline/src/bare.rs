@@ -16,11 +16,13 @@ pub fn run(argvs: &[Vec<CString>]) -> io::Result<Vec<WaitStatus>> {
     // pipes[k] joins stage k (its write end) to stage k + 1 (its read end).
     let mut pipes = Vec::new();
     for _ in 1..argvs.len() {
-        pipes.push(pipe2(OFlag::O_CLOEXEC)?);
+        pipes.push(pipe2(OFlag::O_CLOEXEC).map_err(named("pipe2"))?);
     }
     let mut children = Vec::new();
     for (k, argv) in argvs.iter().enumerate() {
-        match fork()? {
+        match fork()
+            .map_err(|error| io::Error::other(format!("fork: {error}")))?
+        {
             Forked::Child => {
                 let _ = set_disposition(Signal::SIGPIPE, Disposition::Default);
                 if k > 0 && dup2_stdin(&pipes[k - 1].0).is_err() {
@@ -47,8 +49,13 @@ pub fn run(argvs: &[Vec<CString>]) -> io::Result<Vec<WaitStatus>> {
     drop(pipes); // the shell's copies: or the last stage never sees EOF
     let mut statuses = Vec::new();
     for child in children {
-        statuses.push(waitpid(child, None)?);
+        statuses.push(waitpid(child, None).map_err(named("waitpid"))?);
     }
     Ok(statuses)
 }
 // ANCHOR_END: bare
+
+/// An error that names the system call it came from.
+fn named(call: &'static str) -> impl Fn(nix::Error) -> io::Error {
+    move |errno| io::Error::other(format!("{call}: {errno}"))
+}

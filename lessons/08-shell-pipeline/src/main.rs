@@ -179,6 +179,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.leak_write_end && stages.len() < 2 {
+        eprintln!("pipeline: --leak-write-end needs two stages or more");
+        return ExitCode::from(2);
+    }
     let outcome = match args.spawn {
         Spawn::Fork => run(&args, &stages),
         Spawn::Bare => with_bare_calls(&stages),
@@ -204,12 +208,9 @@ struct Pipe {
 fn run(args: &Args, stages: &[Stage]) -> Result<ExitCode, Failure> {
     let count = stages.len();
     let bugged = args.leak_write_end || args.no_cloexec || args.forget_dup2;
+    let default_patience = if bugged { 2.0 } else { 10.0 };
     let patience =
-        Duration::from_secs_f64(args.patience.unwrap_or(if bugged {
-            2.0
-        } else {
-            10.0
-        }));
+        Duration::from_secs_f64(args.patience.unwrap_or(default_patience));
     tell!(
         Parent,
         "pid {}: the shell, running {}",
@@ -257,7 +258,7 @@ fn run(args: &Args, stages: &[Stage]) -> Result<ExitCode, Failure> {
         let (report_read, report_write) = pipe2(OFlag::O_CLOEXEC)
             .map_err(|errno| format!("pipe2 (exec report): {errno}"))?;
         names.reports.push(inode(&report_read)?);
-        match fork()? {
+        match fork().map_err(|error| format!("fork: {error}"))? {
             Forked::Child => {
                 // Only the shell reads exec reports.
                 drop(report_read);
@@ -271,7 +272,10 @@ fn run(args: &Args, stages: &[Stage]) -> Result<ExitCode, Failure> {
                     &names,
                 )
             }
-            Forked::Parent { child } => children.stages.push((child, None)),
+            Forked::Parent { child } => {
+                trace(Parent, "fork()", &Ok::<_, Errno>(child));
+                children.stages.push((child, None));
+            }
         }
         // The child holds the only write end of its report now: our read
         // sees end of file the moment its exec succeeds. (Waiting for it
@@ -328,7 +332,13 @@ fn run(args: &Args, stages: &[Stage]) -> Result<ExitCode, Failure> {
     let deadline = Instant::now() + patience;
     for (index, (pid, ended)) in children.stages.iter_mut().enumerate() {
         let left = deadline.saturating_duration_since(Instant::now());
-        let Some(status) = wait_for_child(*pid, left)? else {
+        let waited = wait_for_child(*pid, left);
+        trace(
+            Parent,
+            &format!("waitpid({pid}) within the patience"),
+            &waited.map(|_| 0),
+        );
+        let Some(status) = waited.map_err(|e| format!("waitpid: {e}"))? else {
             break;
         };
         let status = Ended::from_wait(&status);
@@ -474,7 +484,9 @@ pub fn command_not_found(name: &str, errno: Errno) -> bool {
 /// Waits (bounded) for a stage's exec report: `None` if exec succeeded,
 /// the child's errno if it failed.
 fn exec_outcome(report: &OwnedFd) -> Result<Option<Errno>, Failure> {
-    if !wait_readable(report.as_fd(), Duration::from_secs(10))? {
+    let ready = wait_readable(report.as_fd(), Duration::from_secs(10))
+        .map_err(|errno| format!("poll (exec report): {errno}"))?;
+    if !ready {
         return Err("a stage neither exec'd nor failed within 10 s".into());
     }
     let mut bytes = [0u8; 4];
@@ -781,7 +793,8 @@ fn with_command(stages: &[Stage]) -> Result<ExitCode, Failure> {
         }
         if index + 1 < stages.len() {
             // std::io::pipe: pipe2(O_CLOEXEC), as in the fork version.
-            let (read_end, write_end) = std::io::pipe()?;
+            let (read_end, write_end) =
+                std::io::pipe().map_err(|error| format!("pipe2: {error}"))?;
             command.stdout(Stdio::from(write_end));
             left = Some(read_end);
         }
@@ -814,7 +827,9 @@ fn with_command(stages: &[Stage]) -> Result<ExitCode, Failure> {
     let mut statuses = Vec::new();
     for (index, child) in children.into_iter().enumerate() {
         let ended = match child {
-            Ok(mut child) => Ended::from_exit(child.wait()?),
+            Ok(mut child) => Ended::from_exit(
+                child.wait().map_err(|error| format!("waitpid: {error}"))?,
+            ),
             // No process was made: the status bash gives such a stage.
             Err(code) => Ended::Code(code),
         };

@@ -487,3 +487,30 @@ fn bad_input_is_one_line_and_no_process() {
         "{line}"
     );
 }
+
+#[test]
+fn a_leak_needs_a_pipe_to_leak() {
+    let dir = tempfile::tempdir().unwrap();
+    let ours = by_lesson(&["--leak-write-end"], &["yes"], dir.path());
+    assert_eq!(ours.code, Some(2));
+    assert_eq!(
+        ours.stderr,
+        "pipeline: --leak-write-end needs two stages or more\n"
+    );
+}
+
+#[test]
+fn trace_shows_each_pipe2_and_dup2_with_its_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let ours = by_lesson(&["--trace"], &["seq 2", "cat"], dir.path());
+    let calls: Vec<&str> = ours
+        .stderr
+        .lines()
+        .filter_map(|line| line.split_once(" |   ").map(|(_, call)| call))
+        .filter(|call| call.starts_with("pipe2(") || call.starts_with("dup2("))
+        .collect();
+    assert_eq!(calls.len(), 3, "one pipe2, two dup2s: {calls:?}");
+    assert!(calls[0].ends_with("], O_CLOEXEC) = 0"), "{calls:?}");
+    assert!(calls[1..].iter().all(|call| call.ends_with(") = 0")));
+    assert_eq!(ours.output, b"1\n2\n");
+}
