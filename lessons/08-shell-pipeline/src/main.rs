@@ -13,6 +13,7 @@
 //!   cargo lab run 8 -- --quiet 'ls /usr/bin' 'wc -l'   only the output
 //!   cargo lab run 8 -- --leak-write-end 'printf x' cat   a hang, explained
 //!   cargo lab run 8 -- --no-cloexec 'printf x' cat       another one
+//!   cargo lab run 8 -- --leak-in-stage 1 'sleep 30' 'echo x' cat   a third
 //!   cargo lab run 8 -- --forget-dup2 'printf "a\nb\n"' 'wc -l'
 //!   cargo lab run 8 -- --spawn command 'seq 3' 'tac'   std::process::Command
 //!   cargo lab run 8 -- --spawn bare 'seq 3' 'tac'   the system calls alone
@@ -81,6 +82,12 @@ struct Args {
     /// last stage never sees end of file.
     #[arg(long, conflicts_with = "spawn")]
     leak_write_end: bool,
+
+    /// Bug: stage N keeps a copy of the last pipe's write end through its
+    /// exec (not close-on-exec): while it runs, the last stage never sees
+    /// end of file. N may be the last stage itself.
+    #[arg(long, value_name = "N", conflicts_with = "spawn")]
+    leak_in_stage: Option<usize>,
 
     /// Bug: pipes made without O_CLOEXEC, while the shell also starts an
     /// unrelated program, which inherits them and keeps them open.
@@ -183,6 +190,16 @@ fn main() -> ExitCode {
         eprintln!("pipeline: --leak-write-end needs two stages or more");
         return ExitCode::from(2);
     }
+    if let Some(n) = args.leak_in_stage
+        && (stages.len() < 2 || n == 0 || n > stages.len())
+    {
+        eprintln!(
+            "pipeline: --leak-in-stage {n}: needs two stages or more, and \
+             a stage number from 1 to {}",
+            stages.len()
+        );
+        return ExitCode::from(2);
+    }
     let outcome = match args.spawn {
         Spawn::Fork => run(&args, &stages),
         Spawn::Bare => with_bare_calls(&stages),
@@ -207,7 +224,10 @@ struct Pipe {
 
 fn run(args: &Args, stages: &[Stage]) -> Result<ExitCode, Failure> {
     let count = stages.len();
-    let bugged = args.leak_write_end || args.no_cloexec || args.forget_dup2;
+    let bugged = args.leak_write_end
+        || args.leak_in_stage.is_some()
+        || args.no_cloexec
+        || args.forget_dup2;
     let default_patience = if bugged { 2.0 } else { 10.0 };
     let patience =
         Duration::from_secs_f64(args.patience.unwrap_or(default_patience));
@@ -329,6 +349,8 @@ fn run(args: &Args, stages: &[Stage]) -> Result<ExitCode, Failure> {
     // ANCHOR_END: parent-closes
 
     // ANCHOR: wait
+    // One deadline for all: once it has passed, each wait below only
+    // checks (WNOHANG), so every stage that has ended is still reaped.
     let deadline = Instant::now() + patience;
     for (index, (pid, ended)) in children.stages.iter_mut().enumerate() {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -339,7 +361,7 @@ fn run(args: &Args, stages: &[Stage]) -> Result<ExitCode, Failure> {
             &waited.map(|_| 0),
         );
         let Some(status) = waited.map_err(|e| format!("waitpid: {e}"))? else {
-            break;
+            continue;
         };
         let status = Ended::from_wait(&status);
         *ended = status;
@@ -431,6 +453,20 @@ fn stage_execs(
                 give_up(&report, errno, &stage.words[0]);
             }
         }
+    }
+    // --leak-in-stage: a copy of the last pipe's write end that survives
+    // exec (dup makes it without O_CLOEXEC), the mistake on purpose.
+    let _leaked = (args.leak_in_stage == Some(stage.number))
+        .then(|| nix::unistd::dup(&pipes[count - 2].write).ok())
+        .flatten();
+    if let Some(fd) = &_leaked {
+        tell!(
+            Child,
+            "stage {} (--leak-in-stage): I keep pipe #{}'s write end as fd {}",
+            stage.number,
+            count - 1,
+            fd.as_raw_fd()
+        );
     }
     // Every pipe descriptor goes: the ends this stage uses live on as fd 0
     // and fd 1. Any other copy would hold a pipe open behind its users'
@@ -638,6 +674,8 @@ fn explain_the_hang(
         "after {:.1} s the pipeline has not ended",
         patience.as_secs_f64()
     );
+    // Stages that hold a write end of a pipe they do not write.
+    let mut leaking: Vec<usize> = Vec::new();
     for &index in &running {
         let (pid, stage) = (children.stages[index].0, &stages[index]);
         if index == 0 {
@@ -648,7 +686,7 @@ fn explain_the_hang(
             );
             tell!(
                 Kernel,
-                "  it reads no pipe of ours, so no pipe end is to blame"
+                "  it reads no pipe of ours: its own work keeps it running"
             );
             continue;
         }
@@ -672,7 +710,16 @@ fn explain_the_hang(
                 .iter()
                 .position(|(p, _)| p.as_raw() == holder.pid)
             {
-                format!("stage {}", k + 1)
+                // Stage index - 1 writes this pipe: its fd 1 is no leak.
+                if k + 1 == index && holder.fd == 1 {
+                    format!("stage {}, its writer, still running", k + 1)
+                } else if k == index {
+                    leaking.push(k);
+                    format!("stage {} itself: it waits for itself", k + 1)
+                } else {
+                    leaking.push(k);
+                    format!("stage {}, which does not write it", k + 1)
+                }
             } else {
                 "another process".to_string()
             };
@@ -716,6 +763,21 @@ fn explain_the_hang(
             job.id()
         );
         end_unrelated_job(job);
+    }
+    leaking.dedup();
+    for &k in &leaking {
+        let pid = children.stages[k].0;
+        tell!(
+            Note,
+            "Stage {} kept a write end through its exec: it never closed it,",
+            k + 1
+        );
+        tell!(
+            Note,
+            "and it was not close-on-exec. The fix: close every pipe end in"
+        );
+        tell!(Note, "each child before exec. Ending stage {} now.", k + 1);
+        let _ = kill(pid, Signal::SIGTERM);
     }
     for &index in &running {
         let pid = children.stages[index].0;

@@ -514,3 +514,49 @@ fn trace_shows_each_pipe2_and_dup2_with_its_result() {
     assert!(calls[1..].iter().all(|call| call.ends_with(") = 0")));
     assert_eq!(ours.output, b"1\n2\n");
 }
+
+#[test]
+fn a_sibling_that_keeps_a_write_end_is_named_and_ended() {
+    let dir = tempfile::tempdir().unwrap();
+    let flags = ["--leak-in-stage", "1", "--patience", "1"];
+    let stages = ["sleep 30", "echo x", "cat"];
+    let ours = by_lesson(&flags, &stages, dir.path());
+    assert_eq!(ours.code, Some(1), "{}", ours.stderr);
+    // Its table before exec shows the copy it should not have.
+    let first = &tables(&ours.stderr)[0];
+    assert_eq!(first.0, 1);
+    assert!(
+        first.1.iter().any(|line| !line.contains(" 1 -> ")
+            && line.ends_with("-> pipe #2, write end")),
+        "{:?}",
+        first.1
+    );
+    assert!(
+        ours.stderr
+            .lines()
+            .any(|line| line.contains("(sleep) holds it as fd")
+                && line.ends_with("stage 1, which does not write it")),
+        "{}",
+        ours.stderr
+    );
+    // Ended by the lesson (SIGTERM), so cat could finish: 143 0 0.
+    assert_eq!(ours.pipestatus, [143, 0, 0]);
+    assert_eq!(ours.output, b"x\n");
+}
+
+#[test]
+fn a_reader_that_keeps_its_own_write_end_waits_for_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let flags = ["--leak-in-stage", "2", "--patience", "1"];
+    let ours = by_lesson(&flags, &["echo x", "cat"], dir.path());
+    assert_eq!(ours.code, Some(1), "{}", ours.stderr);
+    assert!(
+        ours.stderr
+            .lines()
+            .any(|line| line.contains("(cat) holds it as fd")
+                && line.ends_with("stage 2 itself: it waits for itself")),
+        "{}",
+        ours.stderr
+    );
+    assert_eq!(ours.output, b"x\n");
+}
