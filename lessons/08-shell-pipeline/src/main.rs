@@ -1,0 +1,914 @@
+//! Lesson 08 — `shell-pipeline`: how a shell builds `ls | wc -l`.
+//!
+//! What it teaches: for `A | B | C` a shell makes one pipe between each pair
+//! of neighbours, forks one child per stage, and in each child moves the
+//! pipe ends it needs onto descriptors 0 and 1 with `dup2`, closes every
+//! other pipe descriptor, and calls `exec`. The shell itself closes all its
+//! copies, then waits for every stage and keeps each one's status: bash's
+//! `PIPESTATUS`.
+//!
+//! Usage:
+//!   cargo lab run 8 -- 'printf "a\nb\nc\n"' 'sort -r' 'head -n 2'
+//!   cargo lab run 8 -- yes 'head -n 1'      yes is killed by SIGPIPE
+//!   cargo lab run 8 -- --quiet 'ls /usr/bin' 'wc -l'   only the output
+//!   cargo lab run 8 -- --leak-write-end 'printf x' cat   a hang, explained
+//!   cargo lab run 8 -- --no-cloexec 'printf x' cat       another one
+//!   cargo lab run 8 -- --leak-in-stage 1 'sleep 30' 'echo x' cat   a third
+//!   cargo lab run 8 -- --forget-dup2 'printf "a\nb\n"' 'wc -l'
+//!   cargo lab run 8 -- --spawn command 'seq 3' 'tac'   std::process::Command
+//!   cargo lab run 8 -- --spawn bare 'seq 3' 'tac'   the system calls alone
+//!
+//! What to look for: the pipeline's own output is on standard output, byte
+//! for byte what bash prints; the narration is on standard error. Each
+//! stage's descriptor table just before exec holds 0, 1 and 2 and nothing
+//! else of ours. The shell closes every pipe end it made. With a bug flag,
+//! the last stage never sees end of file (or sees it too soon), and the
+//! lesson says which process holds the end that keeps it waiting.
+
+mod bare;
+mod fdtable;
+mod tell;
+mod words;
+
+use std::ffi::CString;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use labkit::Speaker::{Child, Kernel, Note, Parent};
+use labkit::process::{Disposition, Forked, exit_child, fork, set_disposition};
+use labkit::status::explain_raw;
+use labkit::watchdog::{wait_for_child, wait_readable};
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::signal::{Signal, kill};
+use nix::sys::stat::fstat;
+use nix::unistd::{Pid, dup2_stdin, dup2_stdout, execvp, getpid, pipe2};
+
+use fdtable::Names;
+use tell::trace;
+
+/// Runs a pipeline the way a shell does, and narrates every step.
+///
+/// Each STAGE is one command line, split as a shell splits words (quotes
+/// and backslashes; no expansion): `pipeline 'ls -l' 'wc -l'` runs
+/// `ls -l | wc -l`. The pipeline's output is this program's standard
+/// output; the narration goes to standard error.
+#[derive(Parser)]
+#[command(name = "pipeline", version)]
+struct Args {
+    /// The stages, one command line each, in order [default: the three
+    /// stages `printf "a\nb\nc\n"`, `sort -r`, `head -n 2`].
+    #[arg(value_name = "STAGE")]
+    stages: Vec<String>,
+
+    /// No narration: standard error carries only what the stages print.
+    #[arg(long, short)]
+    quiet: bool,
+
+    /// Exit with pipefail's status (the last non-zero stage's) instead of
+    /// the last stage's.
+    #[arg(long)]
+    pipefail: bool,
+
+    /// How to start the stages: fork (pipe2, fork, dup2, exec by hand,
+    /// narrated), bare (the same calls and nothing else), or command
+    /// (std::process::Command with Stdio::from(pipe end)).
+    #[arg(long, value_enum, default_value_t = Spawn::Fork)]
+    spawn: Spawn,
+
+    /// Bug: the shell keeps its copy of the last pipe's write end, so the
+    /// last stage never sees end of file.
+    #[arg(long, conflicts_with = "spawn")]
+    leak_write_end: bool,
+
+    /// Bug: stage N keeps a copy of the last pipe's write end through its
+    /// exec (not close-on-exec): while it runs, the last stage never sees
+    /// end of file. N may be the last stage itself.
+    #[arg(long, value_name = "N", conflicts_with = "spawn")]
+    leak_in_stage: Option<usize>,
+
+    /// Bug: pipes made without O_CLOEXEC, while the shell also starts an
+    /// unrelated program, which inherits them and keeps them open.
+    #[arg(long, conflicts_with = "spawn")]
+    no_cloexec: bool,
+
+    /// Bug: the first stage forgets dup2 onto fd 1: its output goes where
+    /// the shell's goes, and the next stage reads nothing.
+    #[arg(long, conflicts_with = "spawn")]
+    forget_dup2: bool,
+
+    /// How long to wait for the pipeline before deciding it hangs, naming
+    /// who keeps it waiting and ending it [default: 10 s, 2 s with a bug
+    /// flag].
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    patience: Option<f64>,
+
+    #[command(flatten)]
+    common: labkit::CommonArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Spawn {
+    Fork,
+    Bare,
+    Command,
+}
+
+/// Reads `--patience`: seconds, fractions allowed, up to an hour.
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if (0.0..=3600.0).contains(&secs) => Ok(secs),
+        _ => Err(format!(
+            "expected a number of seconds from 0 to 3600, got {text:?}"
+        )),
+    }
+}
+
+/// What a bare `cargo lab run 8` runs: the chapter's first pipeline.
+const DEFAULT_STAGES: [&str; 3] =
+    [r#"printf "a\nb\nc\n""#, "sort -r", "head -n 2"];
+
+/// One stage: its command line as given, and its words for exec.
+struct Stage {
+    number: usize,
+    line: String,
+    words: Vec<String>,
+    argv: Vec<CString>,
+}
+
+/// Splits every stage; the first bad one becomes the one error line.
+fn parse_stages(lines: &[String]) -> Result<Vec<Stage>, String> {
+    let mut stages = Vec::new();
+    for (index, line) in lines.iter().enumerate() {
+        let number = index + 1;
+        let words = words::split(line)
+            .map_err(|error| format!("stage {number} ({line:?}): {error}"))?;
+        if words.is_empty() {
+            return Err(format!(
+                "stage {number} is empty: there is no command between \
+                 two pipes (bash: syntax error near `|`)"
+            ));
+        }
+        // Arguments come from argv, which cannot hold a NUL byte.
+        let argv = words
+            .iter()
+            .map(|word| CString::new(word.as_str()))
+            .collect::<Result<_, _>>()
+            .map_err(|_| format!("stage {number}: a word holds a NUL"))?;
+        stages.push(Stage { number, line: line.clone(), words, argv });
+    }
+    Ok(stages)
+}
+
+fn main() -> ExitCode {
+    let args: Args = labkit::cli::parse();
+    args.common.apply();
+    tell::setup(args.quiet, args.common.color);
+    let given = if args.stages.is_empty() {
+        DEFAULT_STAGES.iter().map(|stage| stage.to_string()).collect()
+    } else {
+        args.stages.clone()
+    };
+    let stages = match parse_stages(&given) {
+        Ok(stages) => stages,
+        Err(line) => {
+            eprintln!("pipeline: {line}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.leak_write_end && stages.len() < 2 {
+        eprintln!("pipeline: --leak-write-end needs two stages or more");
+        return ExitCode::from(2);
+    }
+    if let Some(n) = args.leak_in_stage
+        && (stages.len() < 2 || n == 0 || n > stages.len())
+    {
+        eprintln!(
+            "pipeline: --leak-in-stage {n}: needs two stages or more, and \
+             a stage number from 1 to {}",
+            stages.len()
+        );
+        return ExitCode::from(2);
+    }
+    let outcome = match args.spawn {
+        Spawn::Fork => run(&args, &stages),
+        Spawn::Bare => with_bare_calls(&stages),
+        Spawn::Command => with_command(&stages),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("pipeline: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Failure = Box<dyn std::error::Error>;
+
+/// A pipe between stage k and stage k + 1.
+struct Pipe {
+    read: OwnedFd,
+    write: OwnedFd,
+}
+
+fn run(args: &Args, stages: &[Stage]) -> Result<ExitCode, Failure> {
+    let count = stages.len();
+    let bugged = args.leak_write_end
+        || args.leak_in_stage.is_some()
+        || args.no_cloexec
+        || args.forget_dup2;
+    let default_patience = if bugged { 2.0 } else { 10.0 };
+    let patience =
+        Duration::from_secs_f64(args.patience.unwrap_or(default_patience));
+    tell!(Parent, "pid {}: the shell, running {}", getpid(), shown(stages));
+
+    // ANCHOR: pipes
+    // O_CLOEXEC: a program this process starts for any other reason must
+    // not inherit the pipes (the --no-cloexec bug shows why).
+    let flags = if args.no_cloexec { OFlag::empty() } else { OFlag::O_CLOEXEC };
+    let mut pipes = Vec::new();
+    let mut names = Names::default();
+    for k in 1..count {
+        let (read, write) =
+            pipe2(flags).map_err(|errno| format!("pipe2: {errno}"))?;
+        let (r, w) = (read.as_raw_fd(), write.as_raw_fd());
+        let call = format!("pipe2([{r}, {w}], {})", flag_text(flags));
+        trace(Parent, &call, &Ok::<_, Errno>(0));
+        names.pipes.push(inode(&read)?);
+        tell!(
+            Parent,
+            "pipe #{k}: fd {} reads, fd {} writes (stage {k} -> stage {})",
+            read.as_raw_fd(),
+            write.as_raw_fd(),
+            k + 1
+        );
+        pipes.push(Pipe { read, write });
+    }
+    // ANCHOR_END: pipes
+
+    let mut children = Children::default();
+    if args.no_cloexec {
+        children.job = Some(start_unrelated_job(&names, patience)?);
+    }
+
+    // ANCHOR: fork
+    for (index, stage) in stages.iter().enumerate() {
+        // A pipe of its own per stage: the child writes errno into it if
+        // exec fails; a successful exec closes it (O_CLOEXEC), unwritten.
+        let (report_read, report_write) = pipe2(OFlag::O_CLOEXEC)
+            .map_err(|errno| format!("pipe2 (exec report): {errno}"))?;
+        names.reports.push(inode(&report_read)?);
+        match fork().map_err(|error| format!("fork: {error}"))? {
+            Forked::Child => {
+                // Only the shell reads exec reports.
+                drop(report_read);
+                stage_execs(
+                    args,
+                    stage,
+                    index,
+                    count,
+                    pipes,
+                    report_write,
+                    &names,
+                )
+            }
+            Forked::Parent { child } => {
+                trace(Parent, "fork()", &Ok::<_, Errno>(child));
+                children.stages.push((child, None));
+            }
+        }
+        // The child holds the only write end of its report now: our read
+        // sees end of file the moment its exec succeeds. (Waiting for it
+        // also keeps the children's narration in order.)
+        drop(report_write);
+        let pid = children.stages[index].0;
+        match exec_outcome(&report_read)? {
+            None => tell!(
+                Parent,
+                "forked stage {} (pid {pid}): exec'd",
+                stage.number
+            ),
+            Some(errno) => report_exec_failure(stage, errno),
+        }
+    }
+    // ANCHOR_END: fork
+
+    // ANCHOR: parent-closes
+    let kept = if args.leak_write_end {
+        let last = pipes.pop().ok_or("--leak-write-end needs two stages")?;
+        let fd = last.write.as_raw_fd();
+        tell!(
+            Parent,
+            "closed fd {} (pipe #{} read end)",
+            last.read.as_raw_fd(),
+            count - 1
+        );
+        // The read end goes; the write end stays: the mistake on purpose.
+        drop(last.read);
+        tell!(
+            Parent,
+            "(--leak-write-end) I keep fd {fd}, pipe #{}'s write end",
+            count - 1
+        );
+        Some(last.write)
+    } else {
+        None
+    };
+    for (k, pipe) in pipes.into_iter().enumerate() {
+        let (read, write) = (pipe.read.as_raw_fd(), pipe.write.as_raw_fd());
+        // The shell reads and writes none of its pipes. A write end kept
+        // here would keep the reader from end of file; a read end kept
+        // here would keep the writer from SIGPIPE when the reader quits.
+        drop(pipe);
+        tell!(
+            Parent,
+            "closed fd {read} and fd {write}: pipe #{} is the stages' alone",
+            k + 1
+        );
+    }
+    // ANCHOR_END: parent-closes
+
+    // ANCHOR: wait
+    // One deadline for all: once it has passed, each wait below only
+    // checks (WNOHANG), so every stage that has ended is still reaped.
+    let deadline = Instant::now() + patience;
+    for (index, (pid, ended)) in children.stages.iter_mut().enumerate() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let waited = wait_for_child(*pid, left);
+        trace(
+            Parent,
+            &format!("waitpid({pid}) within the patience"),
+            &waited.map(|_| 0),
+        );
+        let Some(status) = waited.map_err(|e| format!("waitpid: {e}"))? else {
+            continue;
+        };
+        let status = Ended::from_wait(&status);
+        *ended = status;
+        if let Some(status) = status {
+            tell!(
+                Parent,
+                "reaped stage {} (pid {pid}): {}",
+                index + 1,
+                status.explain()
+            );
+        }
+    }
+    // ANCHOR_END: wait
+
+    let hung = children.stages.iter().any(|(_, ended)| ended.is_none());
+    if hung {
+        explain_the_hang(stages, &names, &mut children, kept, patience)?;
+    }
+    if let Some(job) = children.job.take() {
+        end_unrelated_job(job);
+    }
+
+    let statuses: Vec<Ended> = children
+        .stages
+        .iter()
+        .map(|(_, ended)| ended.unwrap_or(Ended::Signal(9)))
+        .collect();
+    if args.forget_dup2 && count > 1 {
+        tell!(
+            Note,
+            "Stage 1 never moved pipe #1's write end onto fd 1: its output went"
+        );
+        tell!(
+            Note,
+            "where the shell's own goes, and stage 2 read end of file at once"
+        );
+        tell!(
+            Note,
+            "(stage 1 closed its copy). The fix: dup2(write end, 1) first."
+        );
+    }
+    let (posix, pipefail) = report_statuses(stages, &statuses);
+    if hung {
+        return Ok(ExitCode::FAILURE);
+    }
+    let code = if args.pipefail { pipefail } else { posix };
+    Ok(ExitCode::from(u8::try_from(code).unwrap_or(u8::MAX)))
+}
+
+// ANCHOR: child
+/// The child's whole life, from fork to exec: it never returns.
+fn stage_execs(
+    args: &Args,
+    stage: &Stage,
+    index: usize,
+    count: usize,
+    pipes: Vec<Pipe>,
+    report: OwnedFd,
+    names: &Names,
+) -> ! {
+    // Rust's runtime set SIGPIPE to "ignore" before main, and an ignored
+    // signal stays ignored across exec: give the program the default, or
+    // `yes` gets EPIPE and an error message instead of a quiet death.
+    let _ = set_disposition(Signal::SIGPIPE, Disposition::Default);
+    if index > 0 {
+        // Read from the pipe on the left: its read end becomes fd 0.
+        let moved = dup2_stdin(&pipes[index - 1].read);
+        trace(
+            Child,
+            &format!("dup2({}, 0)", pipes[index - 1].read.as_raw_fd()),
+            &moved.map(|_| 0),
+        );
+        if let Err(errno) = moved {
+            give_up(&report, errno, &stage.words[0]);
+        }
+    }
+    if index + 1 < count {
+        if args.forget_dup2 && index == 0 {
+            tell!(Child, "stage 1 (--forget-dup2): no dup2 onto fd 1 for me");
+        } else {
+            // Write into the pipe on the right: its write end becomes fd 1.
+            let moved = dup2_stdout(&pipes[index].write);
+            trace(
+                Child,
+                &format!("dup2({}, 1)", pipes[index].write.as_raw_fd()),
+                &moved.map(|_| 0),
+            );
+            if let Err(errno) = moved {
+                give_up(&report, errno, &stage.words[0]);
+            }
+        }
+    }
+    // --leak-in-stage: a copy of the last pipe's write end that survives
+    // exec (dup makes it without O_CLOEXEC), the mistake on purpose.
+    let _leaked = (args.leak_in_stage == Some(stage.number))
+        .then(|| nix::unistd::dup(&pipes[count - 2].write).ok())
+        .flatten();
+    if let Some(fd) = &_leaked {
+        tell!(
+            Child,
+            "stage {} (--leak-in-stage): I keep pipe #{}'s write end as fd {}",
+            stage.number,
+            count - 1,
+            fd.as_raw_fd()
+        );
+    }
+    // Every pipe descriptor goes: the ends this stage uses live on as fd 0
+    // and fd 1. Any other copy would hold a pipe open behind its users'
+    // backs: a write end, and its reader never sees end of file.
+    drop(pipes);
+    let table = fdtable::entries("self")
+        .map(|entries| names.table(&entries))
+        .unwrap_or_else(|error| format!("  (no /proc/self/fd: {error})\n"));
+    let pid = getpid();
+    tell!(
+        Child,
+        "stage {} (pid {pid}) before exec, as ls -l /proc/{pid}/fd \
+         shows it:\n{}  then execvp({:?}, {:?})",
+        stage.number,
+        table,
+        stage.words[0],
+        stage.words
+    );
+    // On success, exec does not return: the program replaces this one.
+    let Err(errno) = execvp(&stage.argv[0], &stage.argv);
+    give_up(&report, errno, &stage.words[0])
+}
+// ANCHOR_END: child
+
+/// In a child that cannot exec: errno to the shell, then the status a
+/// shell's child leaves with (127: command not found, 126: not runnable).
+fn give_up(report: &OwnedFd, errno: Errno, name: &str) -> ! {
+    let _ = nix::unistd::write(report, &(errno as i32).to_ne_bytes());
+    exit_child(if command_not_found(name, errno) { 127 } else { 126 })
+}
+
+/// Whether a failed exec means "command not found", as bash decides it:
+/// ENOENT, or EACCES from a PATH search in which no directory holds a file
+/// of that name (execvp says EACCES when a directory on PATH cannot be
+/// searched, such as /root/.cargo/bin for the user nobody).
+pub fn command_not_found(name: &str, errno: Errno) -> bool {
+    match errno {
+        Errno::ENOENT => true,
+        Errno::EACCES if !name.contains('/') => {
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            !std::env::split_paths(&path).any(|dir| dir.join(name).is_file())
+        }
+        _ => false,
+    }
+}
+
+/// Waits (bounded) for a stage's exec report: `None` if exec succeeded,
+/// the child's errno if it failed.
+fn exec_outcome(report: &OwnedFd) -> Result<Option<Errno>, Failure> {
+    let ready = wait_readable(report.as_fd(), Duration::from_secs(10))
+        .map_err(|errno| format!("poll (exec report): {errno}"))?;
+    if !ready {
+        return Err("a stage neither exec'd nor failed within 10 s".into());
+    }
+    let mut bytes = [0u8; 4];
+    let got = nix::unistd::read(report, &mut bytes)
+        .map_err(|errno| format!("read (exec report): {errno}"))?;
+    Ok((got == 4).then(|| Errno::from_raw(i32::from_ne_bytes(bytes))))
+}
+
+/// The one line a shell prints when a stage cannot start: bash says
+/// `bash: nosuch: command not found` and gives the stage status 127.
+fn report_exec_failure(stage: &Stage, errno: Errno) {
+    let why = if command_not_found(&stage.words[0], errno) {
+        "command not found".to_string()
+    } else {
+        format!("cannot execute: {}", errno.desc())
+    };
+    // Said even with --quiet: it is the pipeline's own error, as in bash.
+    eprintln!("pipeline: stage {}: {}: {why}", stage.number, stage.words[0]);
+}
+
+// ANCHOR: status
+/// Prints PIPESTATUS and the pipeline's status under both rules; returns
+/// (POSIX status, pipefail status).
+fn report_statuses(stages: &[Stage], statuses: &[Ended]) -> (i32, i32) {
+    let codes: Vec<i32> =
+        statuses.iter().map(|status| status.shell()).collect();
+    // POSIX: a pipeline's status is its last command's.
+    let posix = codes.last().copied().unwrap_or(0);
+    // pipefail: the last non-zero status, or 0 if every stage succeeded.
+    let pipefail =
+        codes.iter().rev().copied().find(|&code| code != 0).unwrap_or(0);
+    let listed: Vec<String> = codes.iter().map(i32::to_string).collect();
+    tell!(
+        Parent,
+        "PIPESTATUS: {} (bash: echo ${{PIPESTATUS[@]}})",
+        listed.join(" ")
+    );
+    tell!(
+        Parent,
+        "status: {posix} (POSIX: the last stage's), {pipefail} with pipefail"
+    );
+    for (index, status) in statuses.iter().enumerate() {
+        if *status == Ended::Signal(13) && index + 1 < stages.len() {
+            tell!(
+                Note,
+                "Stage {} (`{}`) wrote into pipe #{} after stage {} had exited",
+                index + 1,
+                stages[index].line,
+                index + 1,
+                index + 2
+            );
+            tell!(
+                Note,
+                "and closed the only read end: the kernel sent it SIGPIPE"
+            );
+            tell!(
+                Note,
+                "(lesson 03). A shell says nothing: `yes | head` ends so."
+            );
+        }
+    }
+    (posix, pipefail)
+}
+// ANCHOR_END: status
+
+/// How a stage ended, as a shell records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ended {
+    Code(i32),
+    Signal(i32),
+}
+
+impl Ended {
+    fn from_wait(status: &nix::sys::wait::WaitStatus) -> Option<Ended> {
+        use nix::sys::wait::WaitStatus::{Exited, Signaled};
+        match *status {
+            Exited(_, code) => Some(Ended::Code(code)),
+            Signaled(_, signal, _) => Some(Ended::Signal(signal as i32)),
+            _ => None,
+        }
+    }
+
+    /// `$?`: the exit code, or 128 + the signal's number.
+    fn shell(self) -> i32 {
+        match self {
+            Ended::Code(code) => code,
+            Ended::Signal(signal) => 128 + signal,
+        }
+    }
+
+    fn explain(self) -> String {
+        match self {
+            Ended::Code(code) => explain_raw((code & 0xff) << 8),
+            Ended::Signal(signal) => explain_raw(signal & 0x7f),
+        }
+    }
+}
+
+/// The processes this run started. Whatever happens, none outlives it:
+/// dropping this kills and reaps every one not reaped yet.
+#[derive(Default)]
+struct Children {
+    /// Each stage's pid, and how it ended once reaped.
+    stages: Vec<(Pid, Option<Ended>)>,
+    /// The unrelated program of --no-cloexec.
+    job: Option<std::process::Child>,
+}
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for (pid, ended) in &mut self.stages {
+            if ended.is_none() {
+                let _ = kill(*pid, Signal::SIGKILL);
+                let _ = nix::sys::wait::waitpid(*pid, None);
+                *ended = Some(Ended::Signal(9));
+            }
+        }
+        if let Some(job) = self.job.take() {
+            end_unrelated_job(job);
+        }
+    }
+}
+
+/// After the patience ran out: who is still waiting, on which pipe, and
+/// who (from /proc) holds the write end that keeps it from end of file.
+/// Then the lesson ends the hang: closes the shell's kept end, or ends the
+/// holder, and reaps everyone.
+fn explain_the_hang(
+    stages: &[Stage],
+    names: &Names,
+    children: &mut Children,
+    kept: Option<OwnedFd>,
+    patience: Duration,
+) -> Result<(), Failure> {
+    let shell = getpid().as_raw();
+    let job = children.job.as_ref().map(|job| job.id() as i32);
+    let running: Vec<usize> = (0..children.stages.len())
+        .filter(|&index| children.stages[index].1.is_none())
+        .collect();
+    tell!(
+        Kernel,
+        "after {:.1} s the pipeline has not ended",
+        patience.as_secs_f64()
+    );
+    // Stages that hold a write end of a pipe they do not write.
+    let mut leaking: Vec<usize> = Vec::new();
+    for &index in &running {
+        let (pid, stage) = (children.stages[index].0, &stages[index]);
+        if index == 0 {
+            tell!(
+                Kernel,
+                "stage 1 (`{}`, pid {pid}) is still running:",
+                stage.line
+            );
+            tell!(
+                Kernel,
+                "  it reads no pipe of ours: its own work keeps it running"
+            );
+            continue;
+        }
+        tell!(
+            Kernel,
+            "stage {} (`{}`, pid {pid}) still waits to read pipe #{index}:",
+            stage.number,
+            stage.line
+        );
+        tell!(
+            Kernel,
+            "  end of file needs every write end closed; /proc shows:"
+        );
+        for holder in fdtable::write_end_holders(names.pipes[index - 1]) {
+            let who = if holder.pid == shell {
+                "the shell itself (this process)".to_string()
+            } else if Some(holder.pid) == job {
+                "an unrelated program the shell started".to_string()
+            } else if let Some(k) = children
+                .stages
+                .iter()
+                .position(|(p, _)| p.as_raw() == holder.pid)
+            {
+                // Stage index - 1 writes this pipe: its fd 1 is no leak.
+                if k + 1 == index && holder.fd == 1 {
+                    format!("stage {}, its writer, still running", k + 1)
+                } else if k == index {
+                    leaking.push(k);
+                    format!("stage {} itself: it waits for itself", k + 1)
+                } else {
+                    leaking.push(k);
+                    format!("stage {}, which does not write it", k + 1)
+                }
+            } else {
+                "another process".to_string()
+            };
+            tell!(
+                Kernel,
+                "  pid {} ({}) holds it as fd {}: {who}",
+                holder.pid,
+                holder.name,
+                holder.fd
+            );
+        }
+    }
+    if let Some(write_end) = kept {
+        tell!(
+            Note,
+            "The shell kept a write end of the last pipe, so the last stage's"
+        );
+        tell!(
+            Note,
+            "read waits for a writer that is the shell itself. The fix:"
+        );
+        tell!(
+            Note,
+            "close every pipe end in the shell after the forks. Closing it now."
+        );
+        // The last write end but the stages' own: end of file follows.
+        drop(write_end);
+    }
+    if let Some(job) = children.job.take() {
+        tell!(
+            Note,
+            "The pipes were made without O_CLOEXEC, so the unrelated program"
+        );
+        tell!(
+            Note,
+            "inherited every end through its exec and holds them open. The fix:"
+        );
+        tell!(
+            Note,
+            "pipe2(O_CLOEXEC). Ending that program now (pid {}).",
+            job.id()
+        );
+        end_unrelated_job(job);
+    }
+    leaking.dedup();
+    for &k in &leaking {
+        let pid = children.stages[k].0;
+        tell!(
+            Note,
+            "Stage {} kept a write end through its exec: it never closed it,",
+            k + 1
+        );
+        tell!(
+            Note,
+            "and it was not close-on-exec. The fix: close every pipe end in"
+        );
+        tell!(Note, "each child before exec. Ending stage {} now.", k + 1);
+        let _ = kill(pid, Signal::SIGTERM);
+    }
+    for &index in &running {
+        let pid = children.stages[index].0;
+        let ended = match wait_for_child(pid, Duration::from_secs(5))? {
+            Some(status) => Ended::from_wait(&status),
+            None => {
+                // Nothing left to blame: end it, as Ctrl-C would.
+                let _ = kill(pid, Signal::SIGTERM);
+                wait_for_child(pid, Duration::from_secs(5))?
+                    .and_then(|status| Ended::from_wait(&status))
+            }
+        };
+        if let Some(ended) = ended {
+            children.stages[index].1 = Some(ended);
+            tell!(
+                Parent,
+                "reaped stage {} (pid {pid}): {}",
+                index + 1,
+                ended.explain()
+            );
+        }
+    }
+    tell!(Note, "The pipeline did not end by itself: exit status 1.");
+    Ok(())
+}
+
+/// --no-cloexec: a program unrelated to the pipeline, started while the
+/// pipes are open, the way a shell starts a background job.
+fn start_unrelated_job(
+    names: &Names,
+    patience: Duration,
+) -> Result<std::process::Child, Failure> {
+    // Bounded by itself too, should anything fail to end it.
+    let seconds = patience.as_secs() + 10;
+    let job = Command::new("sleep")
+        .arg(seconds.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|error| format!("starting sleep: {error}"))?;
+    let pid = job.id();
+    let table = fdtable::entries(&pid.to_string())
+        .map(|entries| names.table(&entries))
+        .unwrap_or_default();
+    tell!(Parent, "(--no-cloexec) meanwhile I start an unrelated program,");
+    tell!(
+        Parent,
+        "`sleep {seconds}` (pid {pid}); after its exec, ls -l /proc/{pid}/fd \
+         shows:\n{table}"
+    );
+    Ok(job)
+}
+
+fn end_unrelated_job(mut job: std::process::Child) {
+    let _ = job.kill();
+    let _ = job.wait();
+}
+
+// ANCHOR: command
+/// The same pipeline through `std::process::Command`: std makes the fork,
+/// the dup2s, the closes and the exec, out of sight.
+fn with_command(stages: &[Stage]) -> Result<ExitCode, Failure> {
+    let mut children = Vec::new();
+    // The read end of the pipe on the left of the next stage.
+    let mut left: Option<std::io::PipeReader> = None;
+    for (index, stage) in stages.iter().enumerate() {
+        let mut command = Command::new(&stage.words[0]);
+        command.args(&stage.words[1..]);
+        if let Some(read_end) = left.take() {
+            command.stdin(Stdio::from(read_end));
+        }
+        if index + 1 < stages.len() {
+            // std::io::pipe: pipe2(O_CLOEXEC), as in the fork version.
+            let (read_end, write_end) =
+                std::io::pipe().map_err(|error| format!("pipe2: {error}"))?;
+            command.stdout(Stdio::from(write_end));
+            left = Some(read_end);
+        }
+        // spawn() forks, dup2s each Stdio onto 0, 1, 2, puts SIGPIPE back
+        // to its default, execs, and learns of a failed exec through a
+        // close-on-exec pipe of its own.
+        let spawned = command.spawn();
+        // `command` goes here, and with it our copies of the ends it got.
+        drop(command);
+        match spawned {
+            Ok(child) => {
+                tell!(
+                    Parent,
+                    "spawned stage {} (pid {})",
+                    stage.number,
+                    child.id()
+                );
+                children.push(Ok(child));
+            }
+            // The program could not be started: no process was made.
+            Err(error) if error.raw_os_error().is_some() => {
+                let errno = Errno::from_raw(error.raw_os_error().unwrap_or(0));
+                report_exec_failure(stage, errno);
+                let missing = command_not_found(&stage.words[0], errno);
+                children.push(Err(if missing { 127 } else { 126 }));
+            }
+            Err(error) => return Err(format!("spawn: {error}").into()),
+        }
+    }
+    let mut statuses = Vec::new();
+    for (index, child) in children.into_iter().enumerate() {
+        let ended = match child {
+            Ok(mut child) => Ended::from_exit(
+                child.wait().map_err(|error| format!("waitpid: {error}"))?,
+            ),
+            // No process was made: the status bash gives such a stage.
+            Err(code) => Ended::Code(code),
+        };
+        tell!(Parent, "reaped stage {}: {}", index + 1, ended.explain());
+        statuses.push(ended);
+    }
+    let (posix, _) = report_statuses(stages, &statuses);
+    Ok(ExitCode::from(u8::try_from(posix).unwrap_or(u8::MAX)))
+}
+// ANCHOR_END: command
+
+/// `--spawn bare`: the system calls alone (src/bare.rs), then the report.
+fn with_bare_calls(stages: &[Stage]) -> Result<ExitCode, Failure> {
+    let argvs: Vec<Vec<CString>> =
+        stages.iter().map(|stage| stage.argv.clone()).collect();
+    let waited = bare::run(&argvs)?;
+    let statuses: Vec<Ended> = waited
+        .iter()
+        .map(|status| Ended::from_wait(status).unwrap_or(Ended::Signal(9)))
+        .collect();
+    let (posix, _) = report_statuses(stages, &statuses);
+    Ok(ExitCode::from(u8::try_from(posix).unwrap_or(u8::MAX)))
+}
+
+impl Ended {
+    fn from_exit(status: std::process::ExitStatus) -> Ended {
+        use std::os::unix::process::ExitStatusExt;
+        match (status.code(), status.signal()) {
+            (Some(code), _) => Ended::Code(code),
+            (None, Some(signal)) => Ended::Signal(signal),
+            (None, None) => Ended::Code(status.into_raw()),
+        }
+    }
+}
+
+/// The inode of a pipe end, which /proc shows as `pipe:[INODE]`.
+fn inode(fd: &OwnedFd) -> Result<u64, Failure> {
+    let stat = fstat(fd).map_err(|errno| format!("fstat: {errno}"))?;
+    Ok(stat.st_ino)
+}
+
+fn flag_text(flags: OFlag) -> &'static str {
+    if flags.contains(OFlag::O_CLOEXEC) { "O_CLOEXEC" } else { "0" }
+}
+
+/// `printf x | cat`, as a shell would show the pipeline.
+fn shown(stages: &[Stage]) -> String {
+    let lines: Vec<&str> =
+        stages.iter().map(|stage| stage.line.as_str()).collect();
+    lines.join(" | ")
+}
