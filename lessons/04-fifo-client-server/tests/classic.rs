@@ -136,7 +136,7 @@ fn with_fixed_frames_the_classic_end_is_only_a_partial_message() {
     // Why --framing read exists: `end` is 3 bytes, not a 4-byte frame.
     let tmp = tempfile::tempdir().unwrap();
     let fifo = tmp.path().join("fifo");
-    let mut server = server(&fifo, &["--framing", "fixed", "--wait", "1"]);
+    let mut server = server(&fifo, &["--framing", "fixed"]);
     server.wait_for("open(O_RDONLY)");
     let sent = bounded(
         "classic_ping_client.sh",
@@ -144,11 +144,13 @@ fn with_fixed_frames_the_classic_end_is_only_a_partial_message() {
     );
     assert!(sent.status.success(), "{}", sent.stderr);
     server.wait_for("end of file mid-message: got 3 of 4 bytes, \"end\"");
-    let (status, out, stderr) = server.finish();
-    assert_eq!(status.code(), Some(1), "{out}");
-    assert_one_line(&stderr, "nothing for 1 s");
+    // Still waiting for a client that says `end`: the C way, with its NUL.
+    server.wait_for("waiting for the next client");
+    bounded("printf", &mut one_write(&fifo, r"end\000"));
+    let (status, out, _) = server.finish();
+    assert!(status.success(), "{out}");
     assert!(out.contains("100 × \"ping\""), "{out}");
-    assert!(!out.contains("received \"end\""), "{out}");
+    assert_eq!(count(&out, "received \"end\""), 1, "{out}");
 }
 
 #[test]
@@ -189,17 +191,24 @@ fn a_message_longer_than_a_read_is_cut_and_end_never_comes() {
     // hell|ohel|loen|d, and no read is `end`.
     let tmp = tempfile::tempdir().unwrap();
     let fifo = tmp.path().join("fifo");
-    let mut server = server(&fifo, &["--framing", "read", "--wait", "1"]);
+    let mut server = server(&fifo, &["--framing", "read"]);
     server.wait_for("open(O_RDONLY)");
     let sent = bounded("printf", &mut one_write(&fifo, "hellohelloend"));
     assert!(sent.status.success(), "{}", sent.stderr);
-    let (status, out, stderr) = server.finish();
-    assert_eq!(status.code(), Some(1), "{out}");
-    assert_one_line(&stderr, "nothing for 1 s");
-    for cut in ["\"hell\"", "\"ohel\"", "\"loen\"", "\"d\""] {
-        assert!(out.contains(&format!("received {cut}")), "{cut}: {out}");
+    server.wait_for("every writer has closed the FIFO");
+    // It did not stop: only an `end` read on its own stops it.
+    server.wait_for("waiting for the next client");
+    bounded("printf", &mut one_write(&fifo, "end"));
+    let (status, out, _) = server.finish();
+    assert!(status.success(), "{out}");
+    let cuts = ["\"hell\"", "\"ohel\"", "\"loen\"", "\"d\"", "\"end\""];
+    let mut rest = &out[..];
+    for cut in cuts {
+        let at = rest.find(&format!("received {cut}"));
+        let at = at.unwrap_or_else(|| panic!("no {cut} in order: {out}"));
+        rest = &rest[at..];
     }
-    assert_eq!(count(&out, "every writer has closed the FIFO"), 1, "{out}");
+    assert!(out.contains("received 5 messages in all"), "{out}");
     assert!(!fifo.exists());
 }
 
@@ -309,7 +318,7 @@ fn the_classic_byte_reader_crashes_when_the_counter_writer_leaves() {
 fn our_server_reads_the_counter_and_reports_its_end_of_file() {
     let tmp = tempfile::tempdir().unwrap();
     let fifo = tmp.path().join("fifo");
-    let framing = ["--framing", "read", "--size", "1", "--wait", "1"];
+    let framing = ["--framing", "read", "--size", "1", "--wait", "3"];
     let mut server = server(&fifo, &framing);
     server.wait_for("open(O_RDONLY)");
     let writer = Running::start(
@@ -324,7 +333,7 @@ fn our_server_reads_the_counter_and_reports_its_end_of_file() {
     // next writer until --wait runs out.
     let (status, out, stderr) = server.finish();
     assert_eq!(status.code(), Some(1), "{out}");
-    assert_one_line(&stderr, "nothing for 1 s");
+    assert_one_line(&stderr, "nothing for 3 s");
     assert!(out.contains("received \"\\0\" (message 1)"), "{out}");
     assert!(!fifo.exists());
 }
