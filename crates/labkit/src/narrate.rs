@@ -109,6 +109,23 @@ impl CommonArgs {
 }
 
 static TRACING: AtomicBool = AtomicBool::new(false);
+/// Narration goes to standard error instead of standard output.
+static ON_STDERR: AtomicBool = AtomicBool::new(false);
+/// No narration at all (`--quiet`).
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// From now on, narration goes to standard error, or nowhere with `quiet`:
+/// for a program whose standard output is its data (lesson 08 runs a
+/// pipeline whose output must be bash's, byte for byte). Colour is decided
+/// again, for standard error. Call it after [`CommonArgs::apply`].
+pub fn narrate_on_stderr(color: ColorChoice, quiet: bool) {
+    ON_STDERR.store(true, Ordering::Relaxed);
+    QUIET.store(quiet, Ordering::Relaxed);
+    let no_color = std::env::var("NO_COLOR").ok();
+    let stderr_is_terminal = std::io::stderr().is_terminal();
+    let wanted = color.wants_color(stderr_is_terminal, no_color.as_deref());
+    colored::control::set_override(wanted);
+}
 
 /// Formats one line of narration (without its newline).
 pub fn format_line(who: Speaker, text: &str) -> String {
@@ -116,15 +133,26 @@ pub fn format_line(who: Speaker, text: &str) -> String {
     format!("{tag} | {text}")
 }
 
-/// Prints `text` as `who`'s words: one tagged line per line of text.
+/// Prints `text` as `who`'s words: one tagged line per line of text, all
+/// in one `write`, so that a block of up to PIPE_BUF bytes is never cut by
+/// another process's narration on the same terminal or pipe.
 pub fn say(who: Speaker, text: impl Display) {
-    let text = text.to_string();
-    let mut out = std::io::stdout().lock();
-    for line in text.lines() {
-        // Narration is best-effort: if stdout has gone away (a closed pipe),
-        // the lesson goes on and reports through its exit status instead.
-        let _ = writeln!(out, "{}", format_line(who, line));
+    if QUIET.load(Ordering::Relaxed) {
+        return;
     }
+    let mut block = String::new();
+    for line in text.to_string().lines() {
+        block.push_str(&format_line(who, line));
+        block.push('\n');
+    }
+    // Narration is best-effort: if its stream has gone away (a closed
+    // pipe), the lesson goes on and reports through its exit status.
+    let _ = if ON_STDERR.load(Ordering::Relaxed) {
+        std::io::stderr().write_all(block.as_bytes())
+    } else {
+        let mut out = std::io::stdout().lock();
+        out.write_all(block.as_bytes()).and_then(|()| out.flush())
+    };
 }
 
 /// Says one line of narration, formatted in place: the lesson's way to speak.

@@ -89,7 +89,7 @@ impl Names {
                 if let Some(k) = self.pipes.iter().position(|&i| i == inode) {
                     format!("pipe #{}, {end}", k + 1)
                 } else if self.reports.contains(&inode) {
-                    format!("exec-report pipe, {end}")
+                    format!("exec report, {end}")
                 } else {
                     format!("pipe:[...], {end}, not one of ours (inherited)")
                 }
@@ -107,11 +107,8 @@ impl Names {
                 1 => "l-wx------",
                 _ => "lrwx------",
             };
-            let cloexec = if entry.cloexec {
-                "   (close-on-exec: gone at exec)"
-            } else {
-                ""
-            };
+            let cloexec =
+                if entry.cloexec { "  (O_CLOEXEC: gone at exec)" } else { "" };
             let _ = writeln!(
                 text,
                 "  {mode} {:>2} -> {}{cloexec}",

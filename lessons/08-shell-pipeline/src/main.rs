@@ -27,7 +27,6 @@
 
 mod bare;
 mod fdtable;
-mod tell;
 mod words;
 
 use std::ffi::CString;
@@ -40,6 +39,7 @@ use labkit::Speaker::{Child, Kernel, Note, Parent};
 use labkit::process::{Disposition, Forked, exit_child, fork, set_disposition};
 use labkit::status::explain_raw;
 use labkit::watchdog::{wait_for_child, wait_readable};
+use labkit::{say, trace};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::signal::{Signal, kill};
@@ -47,7 +47,6 @@ use nix::sys::stat::fstat;
 use nix::unistd::{Pid, dup2_stdin, dup2_stdout, execvp, getpid, pipe2};
 
 use fdtable::Names;
-use tell::trace;
 
 /// Runs a pipeline the way a shell does, and narrates every step.
 ///
@@ -163,9 +162,13 @@ fn parse_stages(lines: &[String]) -> Result<Vec<Stage>, String> {
 }
 
 fn main() -> ExitCode {
-    let args: Args = labkit::cli::parse();
+    labkit::cli::main(start)
+}
+
+/// Checks the stages, then runs them the way `--spawn` says.
+fn start(args: Args) -> Result<ExitCode, Failure> {
     args.common.apply();
-    tell::setup(args.quiet, args.common.color);
+    labkit::narrate::narrate_on_stderr(args.common.color, args.quiet);
     let given = if args.stages.is_empty() {
         DEFAULT_STAGES.iter().map(|stage| stage.to_string()).collect()
     } else {
@@ -175,12 +178,12 @@ fn main() -> ExitCode {
         Ok(stages) => stages,
         Err(line) => {
             eprintln!("pipeline: {line}");
-            return ExitCode::from(2);
+            return Ok(ExitCode::from(2));
         }
     };
     if args.leak_write_end && stages.len() < 2 {
         eprintln!("pipeline: --leak-write-end needs two stages or more");
-        return ExitCode::from(2);
+        return Ok(ExitCode::from(2));
     }
     if let Some(n) = args.leak_in_stage
         && (stages.len() < 2 || n == 0 || n > stages.len())
@@ -190,19 +193,12 @@ fn main() -> ExitCode {
              a stage number from 1 to {}",
             stages.len()
         );
-        return ExitCode::from(2);
+        return Ok(ExitCode::from(2));
     }
-    let outcome = match args.spawn {
+    match args.spawn {
         Spawn::Fork => run(&args, &stages),
         Spawn::Bare => with_bare_calls(&stages),
         Spawn::Command => with_command(&stages),
-    };
-    match outcome {
-        Ok(code) => code,
-        Err(error) => {
-            eprintln!("pipeline: {error}");
-            ExitCode::FAILURE
-        }
     }
 }
 
@@ -223,7 +219,7 @@ fn run(args: &Args, stages: &[Stage]) -> Result<ExitCode, Failure> {
     let default_patience = if bugged { 2.0 } else { 10.0 };
     let patience =
         Duration::from_secs_f64(args.patience.unwrap_or(default_patience));
-    tell!(Parent, "pid {}: the shell, running {}", getpid(), shown(stages));
+    say!(Parent, "pid {}: the shell, running {}", getpid(), shown(stages));
 
     // ANCHOR: pipes
     // O_CLOEXEC: a program this process starts for any other reason must
@@ -238,7 +234,7 @@ fn run(args: &Args, stages: &[Stage]) -> Result<ExitCode, Failure> {
         let call = format!("pipe2([{r}, {w}], {})", flag_text(flags));
         trace(Parent, &call, &Ok::<_, Errno>(0));
         names.pipes.push(inode(&read)?);
-        tell!(
+        say!(
             Parent,
             "pipe #{k}: fd {} reads, fd {} writes (stage {k} -> stage {})",
             read.as_raw_fd(),
@@ -286,7 +282,7 @@ fn run(args: &Args, stages: &[Stage]) -> Result<ExitCode, Failure> {
         drop(report_write);
         let pid = children.stages[index].0;
         match exec_outcome(&report_read)? {
-            None => tell!(
+            None => say!(
                 Parent,
                 "forked stage {} (pid {pid}): exec'd",
                 stage.number
@@ -300,7 +296,7 @@ fn run(args: &Args, stages: &[Stage]) -> Result<ExitCode, Failure> {
     let kept = if args.leak_write_end {
         let last = pipes.pop().ok_or("--leak-write-end needs two stages")?;
         let fd = last.write.as_raw_fd();
-        tell!(
+        say!(
             Parent,
             "closed fd {} (pipe #{} read end)",
             last.read.as_raw_fd(),
@@ -308,7 +304,7 @@ fn run(args: &Args, stages: &[Stage]) -> Result<ExitCode, Failure> {
         );
         // The read end goes; the write end stays: the mistake on purpose.
         drop(last.read);
-        tell!(
+        say!(
             Parent,
             "(--leak-write-end) I keep fd {fd}, pipe #{}'s write end",
             count - 1
@@ -323,7 +319,7 @@ fn run(args: &Args, stages: &[Stage]) -> Result<ExitCode, Failure> {
         // here would keep the reader from end of file; a read end kept
         // here would keep the writer from SIGPIPE when the reader quits.
         drop(pipe);
-        tell!(
+        say!(
             Parent,
             "closed fd {read} and fd {write}: pipe #{} is the stages' alone",
             k + 1
@@ -349,12 +345,8 @@ fn run(args: &Args, stages: &[Stage]) -> Result<ExitCode, Failure> {
         let status = Ended::from_wait(&status);
         *ended = status;
         if let Some(status) = status {
-            tell!(
-                Parent,
-                "reaped stage {} (pid {pid}): {}",
-                index + 1,
-                status.explain()
-            );
+            say!(Parent, "reaped stage {} (pid {pid}):", index + 1);
+            say!(Parent, "  {}", status.explain());
         }
     }
     // ANCHOR_END: wait
@@ -373,15 +365,15 @@ fn run(args: &Args, stages: &[Stage]) -> Result<ExitCode, Failure> {
         .map(|(_, ended)| ended.unwrap_or(Ended::Signal(9)))
         .collect();
     if args.forget_dup2 && count > 1 {
-        tell!(
+        say!(
             Note,
             "Stage 1 never moved pipe #1's write end onto fd 1: its output went"
         );
-        tell!(
+        say!(
             Note,
             "where the shell's own goes, and stage 2 read end of file at once"
         );
-        tell!(
+        say!(
             Note,
             "(stage 1 closed its copy). The fix: dup2(write end, 1) first."
         );
@@ -423,7 +415,7 @@ fn stage_execs(
     }
     if index + 1 < count {
         if args.forget_dup2 && index == 0 {
-            tell!(Child, "stage 1 (--forget-dup2): no dup2 onto fd 1 for me");
+            say!(Child, "stage 1 (--forget-dup2): no dup2 onto fd 1 for me");
         } else {
             // Write into the pipe on the right: its write end becomes fd 1.
             let moved = dup2_stdout(&pipes[index].write);
@@ -443,7 +435,7 @@ fn stage_execs(
         .then(|| nix::unistd::dup(&pipes[count - 2].write).ok())
         .flatten();
     if let Some(fd) = &_leaked {
-        tell!(
+        say!(
             Child,
             "stage {} (--leak-in-stage): I keep pipe #{}'s write end as fd {}",
             stage.number,
@@ -459,7 +451,7 @@ fn stage_execs(
         .map(|entries| names.table(&entries))
         .unwrap_or_else(|error| format!("  (no /proc/self/fd: {error})\n"));
     let pid = getpid();
-    tell!(
+    say!(
         Child,
         "stage {} (pid {pid}) before exec, as ls -l /proc/{pid}/fd \
          shows it:\n{}  then execvp({:?}, {:?})",
@@ -534,18 +526,18 @@ fn report_statuses(stages: &[Stage], statuses: &[Ended]) -> (i32, i32) {
     let pipefail =
         codes.iter().rev().copied().find(|&code| code != 0).unwrap_or(0);
     let listed: Vec<String> = codes.iter().map(i32::to_string).collect();
-    tell!(
+    say!(
         Parent,
         "PIPESTATUS: {} (bash: echo ${{PIPESTATUS[@]}})",
         listed.join(" ")
     );
-    tell!(
+    say!(
         Parent,
         "status: {posix} (POSIX: the last stage's), {pipefail} with pipefail"
     );
     for (index, status) in statuses.iter().enumerate() {
         if *status == Ended::Signal(13) && index + 1 < stages.len() {
-            tell!(
+            say!(
                 Note,
                 "Stage {} (`{}`) wrote into pipe #{} after stage {} had exited",
                 index + 1,
@@ -553,11 +545,11 @@ fn report_statuses(stages: &[Stage], statuses: &[Ended]) -> (i32, i32) {
                 index + 1,
                 index + 2
             );
-            tell!(
+            say!(
                 Note,
                 "and closed the only read end: the kernel sent it SIGPIPE"
             );
-            tell!(
+            say!(
                 Note,
                 "(lesson 03). A shell says nothing: `yes | head` ends so."
             );
@@ -641,7 +633,7 @@ fn explain_the_hang(
     let running: Vec<usize> = (0..children.stages.len())
         .filter(|&index| children.stages[index].1.is_none())
         .collect();
-    tell!(
+    say!(
         Kernel,
         "after {:.1} s the pipeline has not ended",
         patience.as_secs_f64()
@@ -651,32 +643,32 @@ fn explain_the_hang(
     for &index in &running {
         let (pid, stage) = (children.stages[index].0, &stages[index]);
         if index == 0 {
-            tell!(
+            say!(
                 Kernel,
                 "stage 1 (`{}`, pid {pid}) is still running:",
                 stage.line
             );
-            tell!(
+            say!(
                 Kernel,
                 "  it reads no pipe of ours: its own work keeps it running"
             );
             continue;
         }
-        tell!(
+        say!(
             Kernel,
             "stage {} (`{}`, pid {pid}) still waits to read pipe #{index}:",
             stage.number,
             stage.line
         );
-        tell!(
+        say!(
             Kernel,
             "  end of file needs every write end closed; /proc shows:"
         );
         for holder in fdtable::write_end_holders(names.pipes[index - 1]) {
             let who = if holder.pid == shell {
-                "the shell itself (this process)".to_string()
+                "the shell itself".to_string()
             } else if Some(holder.pid) == job {
-                "an unrelated program the shell started".to_string()
+                "an unrelated program".to_string()
             } else if let Some(k) = children
                 .stages
                 .iter()
@@ -695,7 +687,7 @@ fn explain_the_hang(
             } else {
                 "another process".to_string()
             };
-            tell!(
+            say!(
                 Kernel,
                 "  pid {} ({}) holds it as fd {}: {who}",
                 holder.pid,
@@ -705,15 +697,15 @@ fn explain_the_hang(
         }
     }
     if let Some(write_end) = kept {
-        tell!(
+        say!(
             Note,
             "The shell kept a write end of the last pipe, so the last stage's"
         );
-        tell!(
+        say!(
             Note,
             "read waits for a writer that is the shell itself. The fix:"
         );
-        tell!(
+        say!(
             Note,
             "close every pipe end in the shell after the forks. Closing it now."
         );
@@ -721,15 +713,15 @@ fn explain_the_hang(
         drop(write_end);
     }
     if let Some(job) = children.job.take() {
-        tell!(
+        say!(
             Note,
             "The pipes were made without O_CLOEXEC, so the unrelated program"
         );
-        tell!(
+        say!(
             Note,
             "inherited every end through its exec and holds them open. The fix:"
         );
-        tell!(
+        say!(
             Note,
             "pipe2(O_CLOEXEC). Ending that program now (pid {}).",
             job.id()
@@ -739,16 +731,16 @@ fn explain_the_hang(
     leaking.dedup();
     for &k in &leaking {
         let pid = children.stages[k].0;
-        tell!(
+        say!(
             Note,
             "Stage {} kept a write end through its exec: it never closed it,",
             k + 1
         );
-        tell!(
+        say!(
             Note,
             "and it was not close-on-exec. The fix: close every pipe end in"
         );
-        tell!(Note, "each child before exec. Ending stage {} now.", k + 1);
+        say!(Note, "each child before exec. Ending stage {} now.", k + 1);
         let _ = kill(pid, Signal::SIGTERM);
     }
     for &index in &running {
@@ -764,15 +756,11 @@ fn explain_the_hang(
         };
         if let Some(ended) = ended {
             children.stages[index].1 = Some(ended);
-            tell!(
-                Parent,
-                "reaped stage {} (pid {pid}): {}",
-                index + 1,
-                ended.explain()
-            );
+            say!(Parent, "reaped stage {} (pid {pid}):", index + 1);
+            say!(Parent, "  {}", ended.explain());
         }
     }
-    tell!(Note, "The pipeline did not end by itself: exit status 1.");
+    say!(Note, "The pipeline did not end by itself: exit status 1.");
     Ok(())
 }
 
@@ -795,8 +783,8 @@ fn start_unrelated_job(
     let table = fdtable::entries(&pid.to_string())
         .map(|entries| names.table(&entries))
         .unwrap_or_default();
-    tell!(Parent, "(--no-cloexec) meanwhile I start an unrelated program,");
-    tell!(
+    say!(Parent, "(--no-cloexec) meanwhile I start an unrelated program,");
+    say!(
         Parent,
         "`sleep {seconds}` (pid {pid}); after its exec, ls -l /proc/{pid}/fd \
          shows:\n{table}"
@@ -837,7 +825,7 @@ fn with_command(stages: &[Stage]) -> Result<ExitCode, Failure> {
         drop(command);
         match spawned {
             Ok(child) => {
-                tell!(
+                say!(
                     Parent,
                     "spawned stage {} (pid {})",
                     stage.number,
@@ -864,7 +852,7 @@ fn with_command(stages: &[Stage]) -> Result<ExitCode, Failure> {
             // No process was made: the status bash gives such a stage.
             Err(code) => Ended::Code(code),
         };
-        tell!(Parent, "reaped stage {}: {}", index + 1, ended.explain());
+        say!(Parent, "reaped stage {}: {}", index + 1, ended.explain());
         statuses.push(ended);
     }
     let (posix, _) = report_statuses(stages, &statuses);

@@ -22,11 +22,9 @@ pub enum SplitError {
 impl fmt::Display for SplitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SplitError::Unbalanced { quote, column } => write!(
-                f,
-                "unbalanced quote: the {quote} at column {column} \
-                 is never closed"
-            ),
+            SplitError::Unbalanced { quote, column } => {
+                write!(f, "the {quote} at column {column} is never closed")
+            }
             SplitError::Special { character: '|', column } => write!(
                 f,
                 "a `|` at column {column}: give each stage as its own \
@@ -162,7 +160,7 @@ mod tests {
         );
         assert_eq!(
             split(r#"echo "x"#).unwrap_err().to_string(),
-            "unbalanced quote: the \" at column 6 is never closed"
+            "the \" at column 6 is never closed"
         );
     }
 
