@@ -21,14 +21,18 @@
 //!   cargo lab run 6                            8 writers, 4096-byte records
 //!   cargo lab run 6 -- --record-size 100000    above PIPE_BUF: torn records
 //!   cargo lab run 6 -- --nonblocking --record-size 100000   partial writes
+//!   cargo lab run 6 -- --record-size 8192 --pipe-size 4096   a small pipe
 //!   cargo lab run 6 -- --via pipe              one pipe instead of a FIFO
 //!   cargo lab run 6 -- --trace                 each read() and its result
 //!
 //! What to look for: the last line, `records: TOTAL, whole: W, torn: T`.
 //! At 4096 bytes, T is 0 however many writers there are. At 100000 it is
 //! not, and the first torn record is shown byte range by byte range, with
-//! another writer's bytes inside it. With --nonblocking, the partial writes
-//! are counted: some above PIPE_BUF, never one at or below it.
+//! another writer's bytes inside it. In between (8192, 65536) you may see
+//! none torn: Linux tears a write once it is larger than the pipe, but only
+//! PIPE_BUF is promised (shrink the pipe and 8192 tears). With
+//! --nonblocking, the partial writes are counted: never one at or below
+//! PIPE_BUF.
 
 mod record;
 mod torn;
@@ -72,6 +76,10 @@ struct Args {
     /// What the writers share: a FIFO each opens by name, or one pipe.
     #[arg(long, value_enum, default_value_t = Via::Fifo)]
     via: Via,
+
+    /// Resize the pipe (F_SETPIPE_SZ, lesson 02) before the writers start.
+    #[arg(long, value_name = "BYTES", value_parser = count(4096..=1_048_576))]
+    pipe_size: Option<u32>,
 
     /// The writers set O_NONBLOCK: count the writes that go in partly.
     #[arg(long)]
@@ -265,6 +273,8 @@ fn run(args: &Args) -> Result<ExitCode> {
     );
     // ANCHOR_END: pipe-buf
 
+    let capacity = capacity(&data, args.pipe_size)?;
+
     let mut reports = Reports::new(report_read);
     let ready = reports.until_all(args.writers, "ready")?;
     say!(
@@ -302,7 +312,7 @@ fn run(args: &Args) -> Result<ExitCode> {
     if args.nonblocking {
         reports.show_partial_writes(pipe_buf, args.record_size);
     }
-    explain(atomic, whole, sent, &scanner);
+    explain(atomic, whole, sent, &scanner, capacity, args.record_size);
     // The line scripts read: always last, always in this form.
     println!("records: {sent}, whole: {whole}, torn: {}", sent - whole);
     Ok(if all_ended_well {
@@ -310,6 +320,40 @@ fn run(args: &Args) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+// ANCHOR: capacity
+/// How much the pipe holds (Linux's F_GETPIPE_SZ), after resizing it with
+/// F_SETPIPE_SZ if asked to: the kernel grants a power of two pages.
+#[cfg(target_os = "linux")]
+fn capacity(data: &OwnedFd, resize: Option<u32>) -> Result<Option<usize>> {
+    use nix::fcntl::{FcntlArg, fcntl};
+    if let Some(bytes) = resize {
+        let granted =
+            fcntl(data, FcntlArg::F_SETPIPE_SZ(i32::try_from(bytes)?));
+        trace!(Parent, &granted, "fcntl(fd, F_SETPIPE_SZ, {bytes})");
+        granted.map_err(|e| format!("fcntl(F_SETPIPE_SZ, {bytes}): {e}"))?;
+    }
+    let size = fcntl(data, FcntlArg::F_GETPIPE_SZ);
+    trace!(Parent, &size, "fcntl(fd, F_GETPIPE_SZ)");
+    let size = size.map_err(|e| format!("fcntl(F_GETPIPE_SZ): {e}"))?;
+    let how = if resize.is_some() {
+        "now holds"
+    } else {
+        "holds"
+    };
+    say!(Kernel, "the pipe {how} {size} bytes (F_GETPIPE_SZ)");
+    Ok(usize::try_from(size).ok())
+}
+// ANCHOR_END: capacity
+
+/// Elsewhere the capacity is not asked: --pipe-size is refused.
+#[cfg(not(target_os = "linux"))]
+fn capacity(_: &OwnedFd, resize: Option<u32>) -> Result<Option<usize>> {
+    match resize {
+        Some(_) => Err("--pipe-size needs Linux's F_SETPIPE_SZ".into()),
+        None => Ok(None),
+    }
 }
 
 /// This program again, as writer `id`.
@@ -406,7 +450,14 @@ fn tally(args: &Args, scanner: &Scanner) -> u64 {
 }
 
 /// Why it came out as it did.
-fn explain(atomic: bool, whole: u64, sent: u64, scanner: &Scanner) {
+fn explain(
+    atomic: bool,
+    whole: u64,
+    sent: u64,
+    scanner: &Scanner,
+    capacity: Option<usize>,
+    record_size: usize,
+) {
     if let Some((found, window)) = &scanner.first_torn {
         torn::show(found, window);
     }
@@ -426,12 +477,22 @@ fn explain(atomic: bool, whole: u64, sent: u64, scanner: &Scanner) {
              went in first. The kernel kept\nits promise: it never promised \
              more than PIPE_BUF."
         ),
-        (false, true) => say!(
-            Note,
-            "No record was torn this time, yet nothing made that sure: \
-             above PIPE_BUF\nit is luck (a writer that never had to wait \
-             for room). Run it again,\nor with more writers."
-        ),
+        (false, true) => {
+            say!(
+                Note,
+                "No record was torn, yet nothing promised it: above \
+                 PIPE_BUF it is luck,\nor this kernel's way of doing \
+                 things, and both can change."
+            );
+            if let Some(capacity) = capacity.filter(|&c| record_size <= c) {
+                say!(
+                    Note,
+                    "Linux lets a writer that waits for room finish before \
+                     the next one, as\nlong as its record fits in the pipe \
+                     ({capacity} bytes). Try --pipe-size 4096."
+                );
+            }
+        }
         (true, false) => say!(
             Note,
             "Torn records at or below PIPE_BUF: the kernel broke its \
@@ -549,6 +610,12 @@ impl Reports {
                 Note,
                 "at most PIPE_BUF: each write went in whole, or failed with \
                  EAGAIN and\nwrote nothing; never a part"
+            );
+        } else if partial == 0 {
+            say!(
+                Note,
+                "above PIPE_BUF, yet no partial write this time: nothing \
+                 promised that"
             );
         } else {
             say!(
