@@ -20,6 +20,7 @@
 //! Usage:
 //!   cargo lab run 6                            8 writers, 4096-byte records
 //!   cargo lab run 6 -- --record-size 100000    above PIPE_BUF: torn records
+//!   cargo lab run 6 -- --record-size 4097      one byte above: a few torn
 //!   cargo lab run 6 -- --nonblocking --record-size 100000   partial writes
 //!   cargo lab run 6 -- --record-size 8192 --pipe-size 4096   a small pipe
 //!   cargo lab run 6 -- --via pipe              one pipe instead of a FIFO
@@ -28,11 +29,11 @@
 //! What to look for: the last line, `records: TOTAL, whole: W, torn: T`.
 //! At 4096 bytes, T is 0 however many writers there are. At 100000 it is
 //! not, and the first torn record is shown byte range by byte range, with
-//! another writer's bytes inside it. In between (8192, 65536) you may see
-//! none torn: Linux tears a write once it is larger than the pipe, but only
-//! PIPE_BUF is promised (shrink the pipe and 8192 tears). With
-//! --nonblocking, the partial writes are counted: never one at or below
-//! PIPE_BUF.
+//! another writer's bytes inside it. Some sizes above PIPE_BUF (8192,
+//! 65536) may come through whole run after run: that is this kernel's way
+//! of filling the pipe's pages, not a promise (shrink the pipe with
+//! --pipe-size and they tear). With --nonblocking, the partial writes are
+//! counted: never one at or below PIPE_BUF.
 
 mod record;
 mod torn;
@@ -487,9 +488,9 @@ fn explain(
             if let Some(capacity) = capacity.filter(|&c| record_size <= c) {
                 say!(
                     Note,
-                    "Linux lets a writer that waits for room finish before \
-                     the next one, as\nlong as its record fits in the pipe \
-                     ({capacity} bytes). Try --pipe-size 4096."
+                    "Try a size that is not a multiple of the page (4097), \
+                     or a pipe smaller\nthan the record: --pipe-size 4096 \
+                     (this one holds {capacity} bytes)."
                 );
             }
         }
