@@ -89,6 +89,7 @@ pub fn parse_header(bytes: &[u8]) -> Option<Header> {
     })
 }
 
+// ANCHOR: is-whole
 /// True if `window` (a header's record length of bytes, from the header
 /// on) is that record, whole: its checksum holds and it ends in a newline.
 pub fn is_whole(header: &Header, window: &[u8]) -> bool {
@@ -97,6 +98,7 @@ pub fn is_whole(header: &Header, window: &[u8]) -> bool {
         && checksum(&[&window[..CHECKED_HEAD], &window[HEADER_LEN..]])
             == header.sum
 }
+// ANCHOR_END: is-whole
 
 /// One record found in the stream, whole or torn.
 #[derive(Clone, Debug)]

@@ -76,11 +76,14 @@ pub fn show(found: &Found, window: &[u8]) {
     let all = runs(window);
     let shown = 12;
     for run in all.iter().take(shown) {
-        let who = match run.writer {
-            Some(writer) => format!("writer {writer}"),
-            None => "unknown".to_string(),
+        let who = match (run.writer, window[run.start]) {
+            (Some(writer), _) => format!("writer {writer}"),
+            // A header cut short: its writer cannot be told yet.
+            (None, b'<') => "a header's start".to_string(),
+            (None, _) => "unknown".to_string(),
         };
         let what = match run.headers {
+            0 if run.end - run.start == 1 => "1 byte".to_string(),
             0 => format!("{} bytes", run.end - run.start),
             1 => format!("header + {} bytes", run.end - run.start - HEADER_LEN),
             n => format!("{n} records, {} bytes", run.end - run.start),

@@ -145,7 +145,6 @@ fn write_record(
     }
     Ok(())
 }
-// ANCHOR_END: write-record
 
 /// Waits until `out` can take a write (poll, POLLOUT), within PATIENCE.
 fn wait_writable(out: BorrowedFd<'_>) -> Result<(), String> {
@@ -157,3 +156,4 @@ fn wait_writable(out: BorrowedFd<'_>) -> Result<(), String> {
         Err(errno) => Err(format!("poll(POLLOUT): {errno}")),
     }
 }
+// ANCHOR_END: write-record
