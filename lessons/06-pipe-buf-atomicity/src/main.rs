@@ -166,6 +166,11 @@ fn main() -> ExitCode {
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
+/// Names the failed call in its error: `pipe2: EMFILE: Too many open files`.
+fn failed<E: std::fmt::Display>(call: &'static str) -> impl Fn(E) -> String {
+    move |error| format!("{call}: {error}")
+}
+
 /// Where the records go: a FIFO (kept until the end, then removed), or the
 /// write end of a pipe, to give to the writers.
 enum Channel {
@@ -190,7 +195,8 @@ fn run(args: &Args) -> Result<ExitCode> {
         }
         Via::Pipe => {
             // O_CLOEXEC: only the writers we give it to hold the write end.
-            let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC)?;
+            let (read_end, write_end) =
+                pipe2(OFlag::O_CLOEXEC).map_err(failed("pipe2"))?;
             say!(Parent, "made a pipe for the records");
             Channel::Pipe {
                 read_end,
@@ -204,16 +210,20 @@ fn run(args: &Args) -> Result<ExitCode> {
     // The start pipe: every writer reads it, and starts when it reads end
     // of file. O_CLOEXEC, so that no writer inherits its write end, which
     // would keep that end of file from ever coming.
-    let (start_read, start_write) = pipe2(OFlag::O_CLOEXEC)?;
+    let (start_read, start_write) =
+        pipe2(OFlag::O_CLOEXEC).map_err(failed("pipe2"))?;
     // The report pipe: every writer's standard error. Its lines are short,
     // one write() each, so they never mix.
-    let (report_read, report_write) = pipe2(OFlag::O_CLOEXEC)?;
+    let (report_read, report_write) =
+        pipe2(OFlag::O_CLOEXEC).map_err(failed("pipe2"))?;
     let mut writers = Vec::new();
     for id in 1..=args.writers {
         let mut command = writer_command(args, id, &channel)?;
         command
-            .stdin(Stdio::from(start_read.try_clone()?))
-            .stderr(Stdio::from(report_write.try_clone()?));
+            .stdin(Stdio::from(start_read.try_clone().map_err(failed("dup"))?))
+            .stderr(Stdio::from(
+                report_write.try_clone().map_err(failed("dup"))?,
+            ));
         writers.push(command.spawn().map_err(|e| format!("spawn: {e}"))?);
     }
     say!(
@@ -359,7 +369,8 @@ fn capacity(_: &OwnedFd, resize: Option<u32>) -> Result<Option<usize>> {
 
 /// This program again, as writer `id`.
 fn writer_command(args: &Args, id: u32, channel: &Channel) -> Result<Command> {
-    let mut command = Command::new(std::env::current_exe()?);
+    let mut command =
+        Command::new(std::env::current_exe().map_err(failed("current_exe"))?);
     command
         .args(["--writer-id", &id.to_string()])
         .args(["--records", &args.records.to_string()])
@@ -374,7 +385,9 @@ fn writer_command(args: &Args, id: u32, channel: &Channel) -> Result<Command> {
             command.stdout(Stdio::null());
         }
         Channel::Pipe { write_end, .. } => {
-            command.stdout(Stdio::from(write_end.try_clone()?));
+            command.stdout(Stdio::from(
+                write_end.try_clone().map_err(failed("dup"))?,
+            ));
         }
     }
     Ok(command)
@@ -387,7 +400,7 @@ fn read_all(data: &OwnedFd) -> Result<(Scanner, u64)> {
     let mut buffer = vec![0u8; 65536];
     let mut bytes = 0u64;
     loop {
-        if !wait_readable(data.as_fd(), PATIENCE)? {
+        if !wait_readable(data.as_fd(), PATIENCE).map_err(failed("poll"))? {
             return Err(format!(
                 "read() still blocked after {} s: a writer went quiet \
                  with its write end open",
@@ -507,7 +520,7 @@ fn reap(writers: &mut [Child]) -> Result<bool> {
     let mut all_fine = true;
     for (id, writer) in (1..).zip(writers.iter()) {
         let pid = Pid::from_raw(i32::try_from(writer.id())?);
-        match wait_for_child(pid, PATIENCE)? {
+        match wait_for_child(pid, PATIENCE).map_err(failed("waitpid"))? {
             Some(ended) => {
                 let said = status::explain(&ended);
                 if !said.contains("exited with code 0") {
@@ -569,11 +582,13 @@ impl Reports {
                 let text = String::from_utf8_lossy(&line[..end]);
                 return Ok(Some(text.into_owned()));
             }
-            if !wait_readable(self.fd.as_fd(), PATIENCE)? {
+            if !wait_readable(self.fd.as_fd(), PATIENCE)
+                .map_err(failed("poll"))?
+            {
                 return Err("no word from the writers for 20 s".into());
             }
             let mut buffer = [0u8; 4096];
-            match read(&self.fd, &mut buffer)? {
+            match read(&self.fd, &mut buffer).map_err(failed("read"))? {
                 0 => return Ok(None),
                 n => self.pending.extend_from_slice(&buffer[..n]),
             }
