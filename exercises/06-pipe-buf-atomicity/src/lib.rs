@@ -193,7 +193,9 @@ pub struct Tally {
 /// - A record is whole when its frames 0, 1, ..., count - 1 all arrive
 ///   good and in that order. A frame out of order, or a record still
 ///   missing frames at end of file, makes it torn. A torn record stays
-///   torn: its later good frames are skipped.
+///   torn: its later good frames are skipped. A whole record stays whole:
+///   a bad frame that names it afterwards had its header hit, and is not
+///   one of its frames.
 pub fn read_records(input: &mut impl Read) -> std::io::Result<Tally> {
     // TODO: read into a buffer of your own until read() returns 0; after
     // each read, take every frame you can judge off the front of it.

@@ -5,7 +5,7 @@
 //! `read_records` finds the frames in the byte stream, checks each, and
 //! puts every record back together.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{ErrorKind, Read};
 use std::os::fd::BorrowedFd;
 
@@ -185,6 +185,7 @@ pub fn read_records(input: &mut impl Read) -> std::io::Result<Tally> {
     let mut tally = Tally::default();
     let mut pending: HashMap<(u16, u32), Pending> = HashMap::new();
     let mut torn: Vec<(u16, u32)> = Vec::new();
+    let mut whole: HashSet<(u16, u32)> = HashSet::new();
     let mut buffer: Vec<u8> = Vec::new();
     let mut chunk = vec![0u8; 65536];
     let mut at_end = false;
@@ -224,14 +225,17 @@ pub fn read_records(input: &mut impl Read) -> std::io::Result<Tally> {
             if !header.holds(payload) {
                 // Torn, or cut short: skip its MAGIC only, since another
                 // writer's frame may start inside it.
-                mark_torn(&mut torn, &mut pending, id);
+                // A record already whole stays whole: this header was hit.
+                if !whole.contains(&id) {
+                    mark_torn(&mut torn, &mut pending, id);
+                }
                 at += MAGIC.len();
                 tally.skipped += MAGIC.len();
                 continue;
             }
             at = end;
-            if torn.contains(&id) {
-                continue; // the rest of a record already torn
+            if torn.contains(&id) || whole.contains(&id) {
+                continue; // the rest of a record already judged
             }
             let record = pending.entry(id).or_insert_with(|| Pending {
                 next_index: 0,
@@ -248,6 +252,7 @@ pub fn read_records(input: &mut impl Read) -> std::io::Result<Tally> {
             if record.next_index == record.count {
                 let done =
                     pending.remove(&id).map(|p| p.body).unwrap_or_default();
+                whole.insert(id);
                 tally.whole.push(Record {
                     writer: id.0,
                     seq: id.1,
