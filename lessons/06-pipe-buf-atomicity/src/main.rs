@@ -39,6 +39,7 @@ mod record;
 mod torn;
 mod writer;
 
+use std::io::Write;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -324,8 +325,14 @@ fn run(args: &Args) -> Result<ExitCode> {
         reports.show_partial_writes(pipe_buf, args.record_size);
     }
     explain(atomic, whole, sent, &scanner, capacity, args.record_size);
-    // The line scripts read: always last, always in this form.
-    println!("records: {sent}, whole: {whole}, torn: {}", sent - whole);
+    // The line scripts read: always last, always in this form. Like the
+    // narration, best-effort: a reader that left early (`| head`) is no
+    // reason to panic (lesson 03).
+    let torn = sent - whole;
+    let _ = writeln!(
+        std::io::stdout(),
+        "records: {sent}, whole: {whole}, torn: {torn}"
+    );
     Ok(if all_ended_well {
         ExitCode::SUCCESS
     } else {

@@ -562,3 +562,29 @@ fn bad_input_is_one_line_and_status_2() {
         });
     }
 }
+
+#[test]
+fn a_reader_of_its_output_that_leaves_early_is_no_reason_to_panic() {
+    // `| head -n 1`: the narration meets a closed pipe (EPIPE, lesson 03)
+    // after the first line; the run goes on and ends well.
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let script = "\"$0\" --color never | head -n 1; \
+                  echo \"status: ${PIPESTATUS[0]}\"";
+    let done = run(
+        Command::new("bash")
+            .args(["-c", script, PROGRAM])
+            .env("TMPDIR", tmp.path())
+            .env("RUST_BACKTRACE", "0"),
+        LIMIT,
+    )
+    .expect("bash runs pipe-buf | head");
+    assert!(!done.left_running, "a writer was left running");
+    assert!(
+        done.stdout.ends_with("status: 0\n"),
+        "pipe-buf | head -n 1 should end with status 0:\n{}{}",
+        done.stdout,
+        done.stderr
+    );
+    assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
+    assert_eq!(done.stdout.lines().count(), 2, "{}", done.stdout);
+}
