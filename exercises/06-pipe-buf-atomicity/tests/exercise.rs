@@ -315,7 +315,8 @@ proptest! {
         pieces in prop::collection::vec(1usize..300, 1..6),
     ) {
         let (stream, records) = interleaved(&bodies, room, &schedule);
-        let tally = read_in_pieces(stream, pieces).map_err(TestCaseError::fail)?;
+        let tally =
+            read_in_pieces(stream, pieces).map_err(TestCaseError::fail)?;
         prop_assert!(
             tally.torn.is_empty(),
             "frames of several writers, shuffled but never cut: no record \
@@ -353,7 +354,8 @@ proptest! {
                 None => {}
             }
         }
-        let tally = read_in_pieces(stream, pieces).map_err(TestCaseError::fail)?;
+        let tally =
+            read_in_pieces(stream, pieces).map_err(TestCaseError::fail)?;
         for record in &tally.whole {
             prop_assert!(
                 records.contains(record),

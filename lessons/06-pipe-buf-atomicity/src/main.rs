@@ -133,7 +133,11 @@ const MAX_TOTAL: u64 = 1 << 30;
 const PATIENCE: Duration = Duration::from_secs(20);
 
 fn main() -> ExitCode {
-    let args: Args = labkit::cli::parse();
+    labkit::cli::main(start)
+}
+
+/// One of the writers (the hidden --writer-id), or the whole lesson.
+fn start(args: Args) -> Result<ExitCode> {
     args.common.apply();
     if let Some(id) = args.writer_id {
         let job = writer::Job {
@@ -143,7 +147,7 @@ fn main() -> ExitCode {
             nonblocking: args.nonblocking,
             fifo: args.fifo_path.as_deref(),
         };
-        return ExitCode::from(writer::run(&job) as u8);
+        return Ok(ExitCode::from(writer::run(&job) as u8));
     }
     let total = u64::from(args.writers)
         * u64::from(args.records)
@@ -154,15 +158,9 @@ fn main() -> ExitCode {
              bytes; keep it to {MAX_TOTAL}",
             args.writers, args.records, args.record_size
         );
-        return ExitCode::from(2);
+        return Ok(ExitCode::from(2));
     }
-    match run(&args) {
-        Ok(code) => code,
-        Err(error) => {
-            eprintln!("pipe-buf: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    run(&args)
 }
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -223,7 +221,7 @@ fn run(args: &Args) -> Result<ExitCode> {
     }
     say!(
         Parent,
-        "started {} writers: each writes {} records of {} bytes, \
+        "started {} writers: each writes {} records of {} bytes,\n\
          one write() per record",
         args.writers,
         args.records,
@@ -264,7 +262,7 @@ fn run(args: &Args) -> Result<ExitCode> {
     say!(
         Kernel,
         "PIPE_BUF is {pipe_buf} bytes: fpathconf(fd, _PC_PIPE_BUF) = \
-         {pipe_buf} (limits.h says {})",
+         {pipe_buf}\n(limits.h says {})",
         libc::PIPE_BUF
     );
     let atomic = args.record_size <= pipe_buf;

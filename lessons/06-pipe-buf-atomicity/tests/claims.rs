@@ -10,8 +10,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use labkit::hygiene::run_clean;
 use labkit::nobody::{NOBODY, NobodyCopy, running_as_root};
-use labkit::watchdog::{Finished, run};
+use labkit::watchdog::Finished;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::unistd::{PathconfVar, fpathconf, pipe2};
 
@@ -100,7 +101,7 @@ fn run_raw<T>(
         .args(["--color", "never"])
         .env("TMPDIR", tmp.path())
         .env("RUST_BACKTRACE", "0");
-    let done = match run(&mut command, LIMIT) {
+    let done = match run_clean(&mut command, LIMIT) {
         Ok(done) => done,
         Err(error) => panic!(
             "pipe-buf {args:?} did not finish: {error}\n(the reader waits \
@@ -238,7 +239,7 @@ fn pipe_buf_agrees_with_python() {
     // A second opinion from another language's runtime, on its own pipe.
     let script = "import os; r, w = os.pipe(); \
                   print(os.fpathconf(r, 'PC_PIPE_BUF'))";
-    let done = run(
+    let done = run_clean(
         Command::new("python3").args(["-c", script]),
         Duration::from_secs(20),
     )
@@ -521,7 +522,7 @@ fn a_reader_of_its_output_that_leaves_early_is_no_reason_to_panic() {
     let tmp = tempfile::tempdir().expect("a temporary directory");
     let script = "\"$0\" --color never | head -n 1; \
                   echo \"status: ${PIPESTATUS[0]}\"";
-    let done = run(
+    let done = run_clean(
         Command::new("bash")
             .args(["-c", script, PROGRAM])
             .env("TMPDIR", tmp.path())

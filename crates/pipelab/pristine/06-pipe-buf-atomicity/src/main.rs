@@ -194,11 +194,7 @@ fn writer(id: &str, records: &str, body: &str, how: &str) -> Result<ExitCode> {
     let out = stdout.as_fd();
     let pipe_buf = pipe_buf_of(out)?;
     for seq in 0..records {
-        let record = Record {
-            writer: id,
-            seq,
-            body: body_of(id, seq, body),
-        };
+        let record = Record { writer: id, seq, body: body_of(id, seq, body) };
         if how == "framed" {
             write_record(out, &record, pipe_buf)
                 .map_err(|e| format!("write_record: {e}"))?;
@@ -221,11 +217,7 @@ fn sizes_writer() -> Result<ExitCode> {
     let out = stdout.as_fd();
     let pipe_buf = pipe_buf_of(out)?;
     for (seq, len) in (0..).zip(frame_sizes(pipe_buf)) {
-        let record = Record {
-            writer: 1,
-            seq,
-            body: body_of(1, seq, len),
-        };
+        let record = Record { writer: 1, seq, body: body_of(1, seq, len) };
         write_record(out, &record, pipe_buf)
             .map_err(|e| format!("write_record: {e}"))?;
     }

@@ -169,12 +169,7 @@ fn read_in_pieces(
     }
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
-        let mut input = Pieces {
-            stream,
-            pieces,
-            at: 0,
-            turn: 0,
-        };
+        let mut input = Pieces { stream, pieces, at: 0, turn: 0 };
         let _ = sender.send(read_records(&mut input));
     });
     let news = match receiver.recv_timeout(Duration::from_secs(10)) {
@@ -251,11 +246,7 @@ fn interleaved(
     for (writer, mine) in (1..).zip(bodies) {
         let mut frames = std::collections::VecDeque::new();
         for (seq, body) in (0..).zip(mine) {
-            let record = Record {
-                writer,
-                seq,
-                body: body.clone(),
-            };
+            let record = Record { writer, seq, body: body.clone() };
             let chunks: Vec<&[u8]> = if body.is_empty() {
                 vec![&[]]
             } else {
@@ -272,9 +263,8 @@ fn interleaved(
     let mut stream = Vec::new();
     let mut turns = schedule.iter();
     loop {
-        let waiting: Vec<usize> = (0..queues.len())
-            .filter(|&q| !queues[q].is_empty())
-            .collect();
+        let waiting: Vec<usize> =
+            (0..queues.len()).filter(|&q| !queues[q].is_empty()).collect();
         if waiting.is_empty() {
             break;
         }
@@ -325,7 +315,8 @@ proptest! {
         pieces in prop::collection::vec(1usize..300, 1..6),
     ) {
         let (stream, records) = interleaved(&bodies, room, &schedule);
-        let tally = read_in_pieces(stream, pieces).map_err(TestCaseError::fail)?;
+        let tally =
+            read_in_pieces(stream, pieces).map_err(TestCaseError::fail)?;
         prop_assert!(
             tally.torn.is_empty(),
             "frames of several writers, shuffled but never cut: no record \
@@ -363,7 +354,8 @@ proptest! {
                 None => {}
             }
         }
-        let tally = read_in_pieces(stream, pieces).map_err(TestCaseError::fail)?;
+        let tally =
+            read_in_pieces(stream, pieces).map_err(TestCaseError::fail)?;
         for record in &tally.whole {
             prop_assert!(
                 records.contains(record),
@@ -424,11 +416,7 @@ fn a_damaged_or_missing_frame_tears_its_record_only() {
             seq: 0,
             body: (0..90).map(|i| i as u8).collect(),
         };
-        let second = Record {
-            writer: 2,
-            seq: 0,
-            body: vec![7; 25],
-        };
+        let second = Record { writer: 2, seq: 0, body: vec![7; 25] };
         let frames: Vec<Vec<u8>> = first
             .body
             .chunks(30)
