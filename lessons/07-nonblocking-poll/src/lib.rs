@@ -8,11 +8,13 @@
 //!   descriptor, keeping its other file status flags.
 //! - [`Lines`]: cut newline-terminated messages out of a byte stream, which
 //!   a read hands over in pieces of any size.
+//! - [`poll_names`]: poll()'s event flags as C spells them.
 
 use std::os::fd::AsFd;
 use std::time::Duration;
 
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
+use nix::poll::PollFlags;
 use nix::sys::resource::{UsageWho, getrusage};
 use nix::sys::time::TimeVal;
 
@@ -65,6 +67,12 @@ impl Lines {
     pub fn partial(&self) -> &[u8] {
         &self.pending
     }
+}
+
+/// poll()'s flags by their C names, as strace shows them: "POLLIN|POLLHUP".
+pub fn poll_names(events: PollFlags) -> String {
+    let names: Vec<&str> = events.iter_names().map(|(name, _)| name).collect();
+    names.join("|")
 }
 
 #[cfg(test)]

@@ -24,17 +24,17 @@
 //! the spinning loop burns next to the blocking read's; the message the
 //! EAGAIN-as-end-of-file reader never sees.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
-use labkit::Speaker::{Client, Kernel, Note, Parent};
+use labkit::Speaker::{Kernel, Note, Parent};
 use labkit::fifo::{Access, Fifo, open};
 use labkit::{say, trace};
-use lesson07_nonblocking_poll::{cpu_time, set_nonblocking};
+use lesson07_nonblocking_poll::{cpu_time, poll_names, set_nonblocking};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::unistd::{read, write};
@@ -116,7 +116,13 @@ fn run(args: &Args) -> Result<()> {
 fn read_once(fd: impl AsFd, buffer: &mut [u8]) -> nix::Result<usize> {
     let fd = fd.as_fd();
     let got = read(fd, buffer);
-    trace!(Parent, &got, "read({fd:?}, buf, {})", buffer.len());
+    trace!(
+        Parent,
+        &got,
+        "read({}, buf, {})",
+        fd.as_raw_fd(),
+        buffer.len()
+    );
     got
 }
 
@@ -170,10 +176,8 @@ fn four_answers(late: Duration) -> Result<()> {
     let (cpu, started) = (cpu_time()?, Instant::now());
     let n = read_once(&reader, &mut buffer)?; // waits: a writer is open
     let (waited, burned) = (started.elapsed(), cpu_time()? - cpu);
-    say!(
-        Kernel,
-        "answer 3, a wait: read() slept {waited:.1?} until the"
-    );
+    let waited = format!("{:.1} s", waited.as_secs_f64());
+    say!(Kernel, "answer 3, a wait: read() slept {waited} until the");
     say!(
         Kernel,
         "  writer wrote, then = {n}, {}",
@@ -231,17 +235,18 @@ fn zero_as_try_again(spin: Duration) -> Result<()> {
     let burned = cpu_time()? - cpu;
     let wall = started.elapsed();
     let share = 100.0 * burned.as_secs_f64() / wall.as_secs_f64();
+    let (burned, wall) = (ms(burned), ms(wall));
     say!(
         Kernel,
         "{messages} message, then read() = 0 again and again:"
     );
     say!(
         Kernel,
-        "  {zeros} times in {wall:.0?} (the lesson stopped it there)"
+        "  {zeros} times in {wall} (the lesson stopped it there)"
     );
     say!(
         Note,
-        "it burned {burned:.0?} of CPU time in {wall:.0?}: {share:.0}%"
+        "it burned {burned} of CPU time in {wall}: {share:.0} %"
     );
     say!(
         Note,
@@ -342,14 +347,8 @@ fn poll_says(fd: impl AsFd, limit: u16) -> Result<String> {
     trace!(Parent, &ready, "poll([{{fd, POLLIN}}], 1, {limit})");
     Ok(match (ready?, fds[0].revents()) {
         (0, _) | (_, None) => format!("nothing within {limit} ms"),
-        (_, Some(events)) => names(events),
+        (_, Some(events)) => poll_names(events),
     })
-}
-
-/// The flags by their C names: "POLLIN|POLLHUP".
-fn names(events: PollFlags) -> String {
-    let names: Vec<&str> = events.iter_names().map(|(name, _)| name).collect();
-    names.join("|")
 }
 
 /// A duration in milliseconds, always in the same unit: "0.4 ms".
@@ -457,7 +456,7 @@ fn pollhup() -> Result<()> {
         "  {}: a loop that polls on would spin",
         poll_says(&reader, 0)?
     );
-    say!(Client, "a new writer opens the FIFO");
+    say!(Parent, "I open the FIFO for writing: a new writer");
     let writer = open(fifo.path(), Access::Write, true)?;
     say!(
         Kernel,

@@ -32,7 +32,7 @@ use clap::Parser;
 use labkit::Speaker::{Kernel, Note, Server};
 use labkit::fifo::{Access, Fifo, PrivateDir, open};
 use labkit::{say, trace};
-use lesson07_nonblocking_poll::Lines;
+use lesson07_nonblocking_poll::{Lines, poll_names};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::unistd::{geteuid, read};
@@ -280,8 +280,9 @@ fn serve_one(
     // read() = 0: the FIFO is empty and its last writer has closed.
     say!(
         Kernel,
-        "{}: poll() said {events:?}, read() = 0:",
-        source.name
+        "{}: poll() said {}, read() = 0:",
+        source.name,
+        poll_names(events)
     );
     say!(Kernel, "  the FIFO is empty and its last writer has closed");
     if !source.lines.partial().is_empty() {
