@@ -2,6 +2,8 @@
 //! `poll-demo` share. Nothing here is the lesson itself: it is the small
 //! print that would distract from it.
 //!
+//! - [`read_or_poll`]: the lesson's calls with nothing around them: a
+//!   non-blocking read, and poll() when it says EAGAIN.
 //! - [`cpu_time`]: how much CPU this process has used so far (user plus
 //!   system time, from `getrusage`), to show what a busy loop burns.
 //! - [`set_nonblocking`]: turn `O_NONBLOCK` on or off on an open
@@ -13,10 +15,37 @@
 use std::os::fd::AsFd;
 use std::time::Duration;
 
+use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
-use nix::poll::PollFlags;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::resource::{UsageWho, getrusage};
 use nix::sys::time::TimeVal;
+use nix::unistd::read;
+
+// ANCHOR: bare
+/// Reads from a non-blocking pipe or FIFO: `Some(n)` bytes, or `None` at
+/// end of file. While it is empty and a writer is open, sleeps in poll()
+/// for at most `patience` each time (ETIMEDOUT if nothing came).
+pub fn read_or_poll(
+    fd: impl AsFd,
+    buffer: &mut [u8],
+    patience: PollTimeout,
+) -> nix::Result<Option<usize>> {
+    loop {
+        match read(&fd, buffer) {
+            Ok(0) => return Ok(None),
+            Ok(n) => return Ok(Some(n)),
+            Err(Errno::EAGAIN) => {
+                let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+                if poll(&mut fds, patience)? == 0 {
+                    return Err(Errno::ETIMEDOUT);
+                }
+            }
+            Err(errno) => return Err(errno),
+        }
+    }
+}
+// ANCHOR_END: bare
 
 /// The CPU time this process has used so far: user plus system time.
 pub fn cpu_time() -> nix::Result<Duration> {

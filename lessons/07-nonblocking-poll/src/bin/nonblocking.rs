@@ -34,7 +34,9 @@ use clap::{Parser, ValueEnum};
 use labkit::Speaker::{Kernel, Note, Parent};
 use labkit::fifo::{Access, Fifo, open};
 use labkit::{say, trace};
-use lesson07_nonblocking_poll::{cpu_time, poll_names, set_nonblocking};
+use lesson07_nonblocking_poll::{
+    cpu_time, poll_names, read_or_poll, set_nonblocking,
+};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::unistd::{read, write};
@@ -303,22 +305,25 @@ fn two_messages_to(late: Duration, until: ReadUntil) -> Result<Vec<String>> {
     });
     let mut got = Vec::new();
     let mut buffer = [0u8; 64];
+    let patience = PollTimeout::from(10_000u16); // the writer is ours: 10 s
     loop {
-        match read_once(&reader, &mut buffer) {
-            Ok(0) => break, // end of file: the writer has closed
-            Ok(n) => got.extend(
-                String::from_utf8_lossy(&buffer[..n])
-                    .lines()
-                    .map(String::from),
-            ),
-            Err(Errno::EAGAIN) if until == ReadUntil::FirstEagain => break,
-            Err(Errno::EAGAIN) => {
-                // Right: "nothing yet". Sleep in poll until there is.
-                let mut fds = [PollFd::new(reader.as_fd(), PollFlags::POLLIN)];
-                poll(&mut fds, PollTimeout::from(10_000u16))?;
+        let n = match until {
+            // Wrong: EAGAIN ("nothing yet") taken for the end.
+            ReadUntil::FirstEagain => match read_once(&reader, &mut buffer) {
+                Ok(0) | Err(Errno::EAGAIN) => break,
+                Ok(n) => n,
+                Err(errno) => return Err(format!("read: {errno}").into()),
+            },
+            // Right: at EAGAIN, sleep in poll(); stop only at 0.
+            ReadUntil::EndOfFile => {
+                match read_or_poll(&reader, &mut buffer, patience)? {
+                    None => break, // end of file: the writer has closed
+                    Some(n) => n,
+                }
             }
-            Err(errno) => return Err(format!("read: {errno}").into()),
-        }
+        };
+        let text = String::from_utf8_lossy(&buffer[..n]);
+        got.extend(text.lines().map(String::from));
     }
     late_writer
         .join()
