@@ -21,7 +21,8 @@ fn scenario(name: &str) -> Report {
          reached end of file? read() = 0 means that source is finished: \
          stop polling it (taking 0 for \"try again\" loops for ever), and \
          return once no source is left (poll() on no descriptors with no \
-         timeout waits for ever).",
+         timeout waits for ever). A source whose writer has closed reports \
+         POLLHUP, not POLLIN: any non-empty revents means \"read me\".",
     )
 }
 
