@@ -26,7 +26,6 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 use clap::Parser;
 use labkit::Speaker::{Kernel, Note, Server};
@@ -184,7 +183,8 @@ fn tell_clients(args: &Args, sources: &[Source]) {
 // ANCHOR: serve
 /// Polls every FIFO not yet done, until all are done.
 fn serve(args: &Args, sources: &mut [Source]) -> Result<()> {
-    let mut last_news = Instant::now();
+    // Polls in a row that timed out: each one is timeout_ms of silence.
+    let mut quiet_polls: u64 = 0;
     let timeout = PollTimeout::from(args.timeout_ms);
     say!(Server, "polling {} FIFOs, timeout {} ms", sources.len(), {
         args.timeout_ms
@@ -203,19 +203,13 @@ fn serve(args: &Args, sources: &mut [Source]) -> Result<()> {
             .map(|reader| PollFd::new(reader.as_fd(), PollFlags::POLLIN))
             .collect();
         let ready = poll(&mut fds, timeout); // sleeps until one is ready
-        trace!(
-            Server,
-            &ready,
-            "poll([{} fds], {}, {})",
-            fds.len(),
-            { fds.len() },
-            args.timeout_ms
-        );
+        let count = fds.len();
+        trace!(Server, &ready, "poll([{count} fds], {count}, {timeout:?})");
         let ready = ready.map_err(|errno| format!("poll: {errno}"))?;
         if ready == 0 {
-            let quiet = last_news.elapsed();
+            quiet_polls += 1;
             say!(Kernel, "poll() = 0: timed out, every FIFO is quiet");
-            if quiet >= Duration::from_secs(args.wait) {
+            if quiet_polls * u64::from(args.timeout_ms) >= args.wait * 1000 {
                 let wait = args.wait;
                 return Err(
                     format!("no client said anything for {wait} s").into()
@@ -230,7 +224,7 @@ fn serve(args: &Args, sources: &mut [Source]) -> Result<()> {
         drop(fds); // the borrows of the readers end here
         for (&index, events) in active.iter().zip(events) {
             if !events.is_empty() {
-                last_news = Instant::now();
+                quiet_polls = 0;
                 serve_one(args, &mut sources[index], events)?;
             }
         }
