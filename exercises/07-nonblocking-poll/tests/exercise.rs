@@ -16,7 +16,7 @@ const RUNNER: &str = env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME")));
 fn scenario(name: &str) -> Report {
     run_scenario(
         Command::new(RUNNER).arg(name),
-        Duration::from_secs(30),
+        Duration::from_secs(20),
         "collect_messages never returned. Does it stop when every source has \
          reached end of file? read() = 0 means that source is finished: \
          stop polling it (taking 0 for \"try again\" loops for ever), and \
