@@ -10,7 +10,7 @@
 //!   descriptor, keeping its other file status flags.
 //! - [`Lines`]: cut newline-terminated messages out of a byte stream, which
 //!   a read hands over in pieces of any size.
-//! - [`poll_names`]: poll()'s event flags as C spells them.
+//! - [`poll_names`]: poll()'s event flags as C spells them; [`plural`].
 
 use std::os::fd::AsFd;
 use std::time::Duration;
@@ -95,6 +95,14 @@ impl Lines {
     /// The bytes of a message not finished yet (a writer left mid-line).
     pub fn partial(&self) -> &[u8] {
         &self.pending
+    }
+}
+
+/// "1 FIFO", "3 FIFOs": a count and its noun, in the right number.
+pub fn plural(count: impl Into<u64>, noun: &str) -> String {
+    match count.into() {
+        1 => format!("1 {noun}"),
+        count => format!("{count} {noun}s"),
     }
 }
 

@@ -31,7 +31,7 @@ use clap::Parser;
 use labkit::Speaker::{Kernel, Note, Server};
 use labkit::fifo::{Access, Fifo, PrivateDir, open};
 use labkit::{say, trace};
-use lesson07_nonblocking_poll::{Lines, poll_names};
+use lesson07_nonblocking_poll::{Lines, plural, poll_names};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::unistd::{geteuid, read};
@@ -125,14 +125,14 @@ fn run(args: &Args) -> Result<()> {
     serve(args, &mut sources)?;
     let total: usize = sources.iter().map(|source| source.messages).sum();
     for source in &sources {
-        say!(Server, "{}: {} messages", source.name, source.messages);
+        let messages = plural(source.messages as u64, "message");
+        say!(Server, "{}: {messages}", source.name);
     }
-    let ends = args.fifos * args.clients;
-    say!(
-        Server,
-        "served {} FIFOs: {total} messages, {ends} ends",
-        args.fifos
-    );
+    let fifos = plural(args.fifos, "FIFO");
+    let (total, ends) = (plural(total as u64, "message"), {
+        plural(args.fifos * args.clients, "end")
+    });
+    say!(Server, "served {fifos}: {total}, {ends}");
     Ok(())
 }
 
@@ -156,19 +156,13 @@ fn checked_dir(dir: &Path) -> Result<PathBuf> {
 /// What to type in another terminal to be a client.
 fn tell_clients(args: &Args, sources: &[Source]) {
     let first = sources[0].fifo.path().display();
-    say!(
-        Server,
-        "made {} FIFOs, each opened O_RDONLY|O_NONBLOCK:",
-        sources.len()
-    );
+    let fifos = plural(sources.len() as u64, "FIFO");
+    say!(Server, "made {fifos}, each opened O_RDONLY|O_NONBLOCK:");
     for source in sources {
         say!(Server, "  {}", source.fifo.path().display());
     }
-    say!(
-        Server,
-        "each is done when {} client(s) said `end`; try, from",
-        { args.clients }
-    );
+    let clients = plural(args.clients, "client");
+    say!(Server, "each is done when {clients} said `end`; try, from");
     say!(
         Server,
         "another terminal (cargo lab run 4 fifo-client works too):"
@@ -186,9 +180,8 @@ fn serve(args: &Args, sources: &mut [Source]) -> Result<()> {
     // Polls in a row that timed out: each one is timeout_ms of silence.
     let mut quiet_polls: u64 = 0;
     let timeout = PollTimeout::from(args.timeout_ms);
-    say!(Server, "polling {} FIFOs, timeout {} ms", sources.len(), {
-        args.timeout_ms
-    });
+    let fifos = plural(sources.len() as u64, "FIFO");
+    say!(Server, "polling {fifos}, timeout {} ms", args.timeout_ms);
     loop {
         let active: Vec<usize> = (0..sources.len())
             .filter(|&index| sources[index].reader.is_some())
@@ -205,7 +198,11 @@ fn serve(args: &Args, sources: &mut [Source]) -> Result<()> {
         let ready = poll(&mut fds, timeout); // sleeps until one is ready
         let count = fds.len();
         trace!(Server, &ready, "poll([{count} fds], {count}, {timeout:?})");
-        let ready = ready.map_err(|errno| format!("poll: {errno}"))?;
+        let ready = match ready {
+            Ok(ready) => ready,
+            Err(Errno::EINTR) => continue, // a signal came: poll again
+            Err(errno) => return Err(format!("poll: {errno}").into()),
+        };
         if ready == 0 {
             quiet_polls += 1;
             say!(Kernel, "poll() = 0: timed out, every FIFO is quiet");
