@@ -33,13 +33,16 @@ use std::time::{Duration, Instant};
 use clap::{Parser, ValueEnum};
 use labkit::Speaker::{Kernel, Note, Parent};
 use labkit::fifo::{Access, Fifo, open};
+use labkit::watchdog::wait_for_child;
 use labkit::{say, trace};
 use lesson07_nonblocking_poll::{
     cpu_time, poll_names, read_or_poll, set_nonblocking,
 };
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::unistd::{read, write};
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::{Pid, read, write};
 
 /// Shows the four answers of a read, and the FIFO open rules.
 #[derive(Parser)]
@@ -332,17 +335,28 @@ fn two_messages_to(late: Duration, until: ReadUntil) -> Result<Vec<String>> {
 }
 // ANCHOR_END: lost
 
-/// Runs `sh -c SCRIPT` with the FIFO's path as $1, and waits for it.
+/// Runs `sh -c SCRIPT` with the FIFO's path as $1, and waits for it (10 s
+/// at most: its open cannot wait, since we hold a reader, but be sure).
 fn shell_client(script: &str, fifo: &Path) -> Result<()> {
-    let status = Command::new("sh")
+    let child = Command::new("sh")
         .args(["-c", script, "sh"])
         .arg(fifo)
-        .status()
+        .spawn()
         .map_err(|error| format!("cannot run sh: {error}"))?;
-    if !status.success() {
-        return Err(format!("sh -c {script:?} failed: {status}").into());
+    let pid = Pid::from_raw(i32::try_from(child.id())?);
+    let ended = wait_for_child(pid, Duration::from_secs(10))?;
+    match ended {
+        Some(WaitStatus::Exited(_, 0)) => Ok(()),
+        Some(other) => {
+            let ended = labkit::status::explain(&other);
+            Err(format!("sh -c {script:?} {ended}").into())
+        }
+        None => {
+            let _ = kill(pid, Signal::SIGKILL); // then reap it: no zombie
+            let _ = waitpid(pid, None);
+            Err(format!("sh -c {script:?} still ran after 10 s").into())
+        }
     }
-    Ok(())
 }
 
 /// What poll() says about `fd` within `limit`: the events, or "nothing".
