@@ -130,6 +130,31 @@ fn a_writer_that_closes_shows_as_pollhup_and_the_fifo_is_opened_again() {
 }
 
 #[test]
+fn a_python_client_and_a_shell_client_are_served_side_by_side() {
+    // Another language, another runtime: the FIFO only sees bytes.
+    let clients = r#"python3 -c '
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY)
+for i in range(1, 4):
+    os.write(fd, b"py %d\n" % i)
+    time.sleep(0.05)
+os.write(fd, b"end\n")
+os.close(fd)' "$dir/fifo-1" &
+      (echo "sh 1"; sleep 0.1; echo "sh 2"; echo end) > "$dir/fifo-2""#;
+    let done = serve("--fifos 2 --clients 1", clients);
+    let out = &done.stdout;
+    assert!(
+        done.status.success(),
+        "{:?}\n{out}\n{}",
+        done.status,
+        done.stderr
+    );
+    assert_eq!(received(out, "fifo-1"), ["py 1", "py 2", "py 3"], "{out}");
+    assert_eq!(received(out, "fifo-2"), ["sh 1", "sh 2"], "{out}");
+    assert!(out.contains("every FIFO is done: stopping"), "{out}");
+}
+
+#[test]
 fn a_quiet_poll_times_out_and_the_server_gives_up_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let mut command = Command::new(SERVER);
