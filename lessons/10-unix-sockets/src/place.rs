@@ -1,0 +1,474 @@
+//! Where a server listens, made safely, and removed whatever happens.
+//!
+//! A Unix domain socket bound to a path is a file of type `s` (`ls -l`
+//! shows `srw-------`), and like a FIFO anyone who can reach the name may
+//! try to use it. So, as lesson 04 does for FIFOs:
+//!
+//! - [`SocketDir`]: a private directory (`mkdtemp`, mode 0700).
+//! - [`bind_at`]: `bind` with the umask set to 177, so the socket is made
+//!   0600. `bind` never replaces anything: a path that exists fails with
+//!   EADDRINUSE. Then the server looks: a socket of ours, mode 0600, that
+//!   refuses connections (ECONNREFUSED) is stale, left by a server that
+//!   died without cleaning up (`kill -9`), and is removed and bound again;
+//!   one that accepts a connection belongs to a live server, and anything
+//!   else (a file, a symbolic link, another user's socket, a socket that
+//!   group or others may use) is refused and left untouched.
+//! - [`bind_abstract`]: Linux's abstract namespace: a name with no file.
+//! - [`connect_to`]: the client's side, with one line for each failure.
+//!
+//! Removal: a [`Listening`] socket is removed when dropped (if it is still
+//! the socket we bound), and the first socket or directory made here starts
+//! a thread that waits for SIGINT, SIGTERM and SIGHUP (signal-hook), removes
+//! what is listed, then lets the signal end the process as it would have.
+//! (labkit::fifo's cleanup removes only FIFOs and directories: a directory
+//! holding a socket would be left behind, so this module has its own.)
+
+use std::fmt;
+use std::io;
+use std::os::linux::net::SocketAddrExt;
+use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, Once};
+
+use nix::errno::Errno;
+use nix::sys::stat::{FileStat, Mode, SFlag, lstat, umask};
+use nix::unistd::geteuid;
+
+/// The mode of the sockets bound here: read and write for the owner only
+/// (connecting needs write permission on the socket file).
+pub const SOCKET_MODE: u32 = 0o600;
+
+/// Why a socket could not be bound or reached. Each prints as one line.
+#[derive(Debug)]
+pub enum SocketError {
+    /// Something is at the path and it is not a stale socket of ours: it
+    /// was left untouched.
+    Refused { path: PathBuf, reason: String },
+    /// A live server already listens there.
+    InUse { name: String },
+    /// Nothing at the path (ENOENT).
+    Missing { path: PathBuf },
+    /// A socket, but nobody listens on it (ECONNREFUSED).
+    NoListener { name: String },
+    /// A system call failed.
+    Call {
+        call: &'static str,
+        name: String,
+        errno: Errno,
+    },
+}
+
+impl SocketError {
+    /// The errno behind the error, where one is.
+    pub fn errno(&self) -> Option<Errno> {
+        match self {
+            SocketError::Missing { .. } => Some(Errno::ENOENT),
+            SocketError::NoListener { .. } => Some(Errno::ECONNREFUSED),
+            SocketError::InUse { .. } => Some(Errno::EADDRINUSE),
+            SocketError::Call { errno, .. } => Some(*errno),
+            SocketError::Refused { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for SocketError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SocketError::Refused { path, reason } => write!(
+                f,
+                "refusing {}: {reason}; it was left untouched",
+                path.display()
+            ),
+            SocketError::InUse { name } => write!(
+                f,
+                "{name} is in use (EADDRINUSE): a server is listening there \
+                 (connect succeeded), so it is not stale and stays as it is"
+            ),
+            SocketError::Missing { path } => write!(
+                f,
+                "no socket at {} (ENOENT): is the server running?",
+                path.display()
+            ),
+            SocketError::NoListener { name } => write!(
+                f,
+                "{name} is a socket, but no server listens on it \
+                 (ECONNREFUSED): a server died and left it behind"
+            ),
+            SocketError::Call { call, name, errno } => match *errno {
+                Errno::EACCES => write!(
+                    f,
+                    "{call} {name}: permission denied (EACCES): the socket's \
+                     mode or a directory on the way does not let you in"
+                ),
+                _ => write!(f, "{call} {name}: {} ({errno:?})", errno.desc()),
+            },
+        }
+    }
+}
+
+impl std::error::Error for SocketError {}
+
+fn errno_of(error: &io::Error) -> Errno {
+    Errno::from_raw(error.raw_os_error().unwrap_or(libc::EIO))
+}
+
+fn shown(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// A directory made for this run, mode 0700, removed when dropped.
+#[derive(Debug)]
+pub struct SocketDir {
+    path: PathBuf,
+}
+
+impl SocketDir {
+    /// Makes `pipelab-XXXXXX` in the temporary directory ($TMPDIR, or /tmp).
+    pub fn new() -> Result<SocketDir, SocketError> {
+        let template = std::env::temp_dir().join("pipelab-XXXXXX");
+        let path = nix::unistd::mkdtemp(&template).map_err(|errno| {
+            SocketError::Call {
+                call: "mkdtemp",
+                name: shown(&template),
+                errno,
+            }
+        })?;
+        remember(&path, None);
+        Ok(SocketDir { path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for SocketDir {
+    fn drop(&mut self) {
+        forget(&self.path);
+        // remove_dir, not remove_dir_all: a file someone else put here is
+        // not ours to delete.
+        let _ = std::fs::remove_dir(&self.path);
+    }
+}
+
+/// Where a listening socket is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// A file in the file system.
+    Path(PathBuf),
+    /// A name in Linux's abstract namespace (no file at all).
+    Abstract(String),
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Place::Path(path) => write!(f, "{}", path.display()),
+            // `ss -x` and /proc/net/unix show an abstract name with an @.
+            Place::Abstract(name) => write!(f, "@{name}"),
+        }
+    }
+}
+
+/// A listening socket, removed from the file system when dropped.
+#[derive(Debug)]
+pub struct Listening {
+    pub listener: UnixListener,
+    pub place: Place,
+    /// The (device, inode) of the socket file we bound.
+    made: Option<(u64, u64)>,
+    /// True if a stale socket of ours was there, and was removed first.
+    pub replaced_stale: bool,
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        if let (Place::Path(path), Some(made)) = (&self.place, self.made) {
+            forget(path);
+            remove_if_same_socket(path, made);
+        }
+    }
+}
+
+fn identity(stat: &FileStat) -> (u64, u64) {
+    (stat.st_dev, stat.st_ino)
+}
+
+fn file_type(stat: &FileStat) -> SFlag {
+    SFlag::from_bits_truncate(stat.st_mode & SFlag::S_IFMT.bits())
+}
+
+fn is_socket(stat: &FileStat) -> bool {
+    file_type(stat) == SFlag::S_IFSOCK
+}
+
+fn remove_if_same_socket(path: &Path, made: (u64, u64)) {
+    if let Ok(stat) = lstat(path)
+        && is_socket(&stat)
+        && identity(&stat) == made
+    {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// Says why `stat` is not a socket this server may treat as its own (and
+/// so remove when stale), or Ok if it is: a socket, owned by `euid`, that
+/// neither group nor others may use.
+// ANCHOR: judge
+pub fn judge(stat: &FileStat, euid: u32) -> Result<(), String> {
+    let kind = match file_type(stat) {
+        SFlag::S_IFSOCK => None,
+        SFlag::S_IFLNK => Some("a symbolic link"),
+        SFlag::S_IFREG => Some("a regular file"),
+        SFlag::S_IFDIR => Some("a directory"),
+        SFlag::S_IFIFO => Some("a FIFO"),
+        SFlag::S_IFCHR => Some("a character device"),
+        SFlag::S_IFBLK => Some("a block device"),
+        _ => Some("of an unknown type"),
+    };
+    if let Some(kind) = kind {
+        return Err(format!("it is {kind}, not a socket"));
+    }
+    if stat.st_uid != euid {
+        return Err(format!(
+            "the socket belongs to uid {}, not to you (uid {euid})",
+            stat.st_uid
+        ));
+    }
+    let mode = stat.st_mode & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "its mode is {mode:04o}: group or others may use it, and the \
+             sockets made here are 0600"
+        ));
+    }
+    Ok(())
+}
+// ANCHOR_END: judge
+
+/// `bind` with the umask at 177, so the socket file is made 0600.
+fn bind_private(path: &Path) -> io::Result<UnixListener> {
+    // bind makes the file with mode 0777 less the umask. The umask belongs
+    // to the whole process: no other thread of these programs makes files.
+    let old = umask(Mode::from_bits_truncate(0o177));
+    let bound = UnixListener::bind(path);
+    umask(old);
+    bound
+}
+
+/// Binds and listens at `path`; see the module's documentation for what
+/// happens when something is there already.
+// ANCHOR: bind
+pub fn bind_at(path: &Path) -> Result<Listening, SocketError> {
+    let call = |call| {
+        move |errno| SocketError::Call {
+            call,
+            name: shown(path),
+            errno,
+        }
+    };
+    let mut replaced_stale = false;
+    let listener = match bind_private(path) {
+        Ok(listener) => listener,
+        Err(error) if errno_of(&error) == Errno::EADDRINUSE => {
+            // Something has the name. Look at it, never through a link.
+            let stat = lstat(path).map_err(call("lstat"))?;
+            judge(&stat, geteuid().as_raw()).map_err(|reason| {
+                SocketError::Refused {
+                    path: path.to_path_buf(),
+                    reason,
+                }
+            })?;
+            // Ours. A live server accepts a connection; a stale socket
+            // has no listener, and connect() fails with ECONNREFUSED.
+            match UnixStream::connect(path) {
+                Ok(_probe) => {
+                    return Err(SocketError::InUse { name: shown(path) });
+                }
+                Err(error) if errno_of(&error) == Errno::ECONNREFUSED => {}
+                Err(error) => return Err(call("connect")(errno_of(&error))),
+            }
+            // Stale: remove it, but only if it is still the file we judged.
+            remove_if_same_socket(path, identity(&stat));
+            replaced_stale = true;
+            bind_private(path).map_err(|e| call("bind")(errno_of(&e)))?
+        }
+        Err(error) => return Err(call("bind")(errno_of(&error))),
+    };
+    let stat = lstat(path).map_err(call("lstat"))?;
+    remember(path, Some(identity(&stat)));
+    Ok(Listening {
+        listener,
+        place: Place::Path(path.to_path_buf()),
+        made: Some(identity(&stat)),
+        replaced_stale,
+    })
+}
+// ANCHOR_END: bind
+
+/// Binds and listens on `name` in the abstract namespace (Linux only): no
+/// file is made, none is left behind, and no file permission guards it.
+// ANCHOR: abstract
+pub fn bind_abstract(name: &str) -> Result<Listening, SocketError> {
+    let place = Place::Abstract(name.to_string());
+    let call = |errno| SocketError::Call {
+        call: "bind",
+        name: place.to_string(),
+        errno,
+    };
+    let address = SocketAddr::from_abstract_name(name.as_bytes())
+        .map_err(|error| call(errno_of(&error)))?;
+    let listener = match UnixListener::bind_addr(&address) {
+        Ok(listener) => listener,
+        // An abstract name goes away with its last socket: it cannot be
+        // stale, so "in use" always means a live socket.
+        Err(error) if errno_of(&error) == Errno::EADDRINUSE => {
+            return Err(SocketError::InUse {
+                name: place.to_string(),
+            });
+        }
+        Err(error) => return Err(call(errno_of(&error))),
+    };
+    Ok(Listening {
+        listener,
+        place,
+        made: None,
+        replaced_stale: false,
+    })
+}
+// ANCHOR_END: abstract
+
+/// Connects to a server at `place`, with one clear error for each way it
+/// can fail: nothing there, not a socket, nobody listening, no permission.
+// ANCHOR: connect
+pub fn connect_to(place: &Place) -> Result<UnixStream, SocketError> {
+    let name = place.to_string();
+    let connected = match place {
+        Place::Path(path) => {
+            let stat = lstat(path.as_path()).map_err(|errno| match errno {
+                Errno::ENOENT => SocketError::Missing { path: path.clone() },
+                errno => SocketError::Call {
+                    call: "lstat",
+                    name: name.clone(),
+                    errno,
+                },
+            })?;
+            if !is_socket(&stat) {
+                let reason =
+                    judge(&stat, stat.st_uid).err().unwrap_or_default();
+                return Err(SocketError::Refused {
+                    path: path.clone(),
+                    reason,
+                });
+            }
+            UnixStream::connect(path)
+        }
+        Place::Abstract(abstract_name) => {
+            SocketAddr::from_abstract_name(abstract_name.as_bytes())
+                .and_then(|address| UnixStream::connect_addr(&address))
+        }
+    };
+    connected.map_err(|error| match (errno_of(&error), place) {
+        (Errno::ECONNREFUSED, _) => SocketError::NoListener { name },
+        (Errno::ENOENT, Place::Path(path)) => {
+            SocketError::Missing { path: path.clone() }
+        }
+        (errno, _) => SocketError::Call {
+            call: "connect",
+            name,
+            errno,
+        },
+    })
+}
+// ANCHOR_END: connect
+
+/// Paths to remove if a signal ends the process: a socket with the
+/// identity it was bound with, or a directory (None).
+type Listed = Vec<(PathBuf, Option<(u64, u64)>)>;
+static TO_REMOVE: Mutex<Listed> = Mutex::new(Vec::new());
+static WATCH_SIGNALS: Once = Once::new();
+
+fn remember(path: &Path, socket: Option<(u64, u64)>) {
+    WATCH_SIGNALS.call_once(watch_signals);
+    to_remove().push((path.to_path_buf(), socket));
+}
+
+fn forget(path: &Path) {
+    to_remove().retain(|(listed, _)| listed != path);
+}
+
+fn to_remove() -> std::sync::MutexGuard<'static, Listed> {
+    TO_REMOVE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Starts the thread that cleans up on SIGINT, SIGTERM or SIGHUP: the
+/// handler itself only wakes the thread (signal-hook), and the removal
+/// runs here, where any call is allowed.
+fn watch_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) =
+        signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+    else {
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            let mut listed = to_remove();
+            for (path, socket) in std::mem::take(&mut *listed).iter().rev() {
+                match socket {
+                    Some(made) => remove_if_same_socket(path, *made),
+                    None => {
+                        let _ = std::fs::remove_dir(path);
+                    }
+                }
+            }
+            // End as the signal would have: a shell shows 128 + its number.
+            let _ = signal_hook::low_level::emulate_default_handler(signal);
+            std::process::exit(128 + signal);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn me() -> u32 {
+        geteuid().as_raw()
+    }
+
+    #[test]
+    fn a_socket_is_made_0600_and_removed_on_drop() {
+        let dir = SocketDir::new().unwrap();
+        let path = dir.path().join("s");
+        let listening = bind_at(&path).unwrap();
+        let stat = lstat(&path).unwrap();
+        assert!(is_socket(&stat));
+        assert_eq!(stat.st_mode & 0o777, 0o600);
+        assert_eq!(judge(&stat, me()), Ok(()));
+        drop(listening);
+        assert!(!path.exists());
+        let dir_path = dir.path().to_path_buf();
+        let mode = std::fs::metadata(&dir_path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        drop(dir);
+        assert!(!dir_path.exists());
+    }
+
+    #[test]
+    fn a_socket_others_may_use_is_refused() {
+        let dir = SocketDir::new().unwrap();
+        let path = dir.path().join("s");
+        let listening = bind_at(&path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666))
+            .unwrap();
+        let reason = judge(&lstat(&path).unwrap(), me()).unwrap_err();
+        assert!(reason.contains("mode is 0666"), "{reason}");
+        let reason = judge(&lstat(&path).unwrap(), me() + 1).unwrap_err();
+        assert!(reason.contains("belongs to uid"), "{reason}");
+        drop(listening);
+    }
+}
