@@ -150,7 +150,10 @@ fn start_server(args: &Args, path: &Path, clients: u32) -> Result<Running> {
     };
     loop {
         match running.lines.recv_timeout(LIMIT) {
-            Ok(line) if line.contains("listening on") => return Ok(running),
+            // Its last line before it waits in accept().
+            Ok(line) if line.contains("from another terminal") => {
+                return Ok(running);
+            }
             Ok(_) => continue,
             Err(_) => {
                 let mut child = running.child;

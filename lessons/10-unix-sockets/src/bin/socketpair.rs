@@ -271,8 +271,8 @@ fn types(_args: &Args) -> Result<()> {
         let reads = drain(&reader, 64)?;
         say!(
             Kernel,
-            "{name:<14} {} reads: {}",
-            reads.len(),
+            "{name:<14} {}: {}",
+            reads_in_words(&reads),
             reads.join(" ")
         );
     }
@@ -299,8 +299,8 @@ fn types(_args: &Args) -> Result<()> {
         let reads = drain(&reader, 2)?;
         say!(
             Kernel,
-            "{name:<14} {} reads: {}",
-            reads.len(),
+            "{name:<14} {}: {}",
+            reads_in_words(&reads),
             reads.join(" ")
         );
     }
@@ -313,6 +313,14 @@ fn types(_args: &Args) -> Result<()> {
         "the next read; SEQPACKET and DGRAM discard it (MSG_TRUNC)."
     );
     Ok(())
+}
+
+/// "1 read", "3 reads".
+fn reads_in_words(reads: &[String]) -> String {
+    match reads.len() {
+        1 => "1 read".to_string(),
+        n => format!("{n} reads"),
+    }
 }
 
 /// Reads whatever is queued, `size` bytes at most per read, without
