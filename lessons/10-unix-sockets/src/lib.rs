@@ -8,7 +8,9 @@
 //!   clear line for each way it can fail.
 //! - [`fdpass`]: sending a descriptor with `SCM_RIGHTS`, and receiving it.
 //! - [`hello`]: the one line a client sends first: who it says it is.
+//! - [`bare`]: the lesson's system calls in one function, bare.
 
+pub mod bare;
 pub mod fdpass;
 pub mod hello;
 pub mod place;

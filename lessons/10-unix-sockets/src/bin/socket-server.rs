@@ -253,12 +253,12 @@ fn serve_one(
         );
         return Ok(format!("refused: uid {uid} is not allowed"));
     }
-    // ANCHOR_END: peer
     match fds.into_iter().next() {
         Some(fd) => read_passed(args, &hello, fd),
         None => Ok("ok".into()),
     }
 }
+// ANCHOR_END: peer
 
 /// Reads the hello line, and the descriptors sent with it (the kernel
 /// delivers them with the first byte they were sent with). None if the
