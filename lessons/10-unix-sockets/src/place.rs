@@ -109,7 +109,15 @@ impl fmt::Display for SocketError {
 impl std::error::Error for SocketError {}
 
 fn errno_of(error: &io::Error) -> Errno {
-    Errno::from_raw(error.raw_os_error().unwrap_or(libc::EIO))
+    match error.raw_os_error() {
+        Some(raw) => Errno::from_raw(raw),
+        // std checks the length itself: a socket path holds at most 107
+        // bytes (sun_path is 108, with its NUL).
+        None if error.kind() == io::ErrorKind::InvalidInput => {
+            Errno::ENAMETOOLONG
+        }
+        None => Errno::EIO,
+    }
 }
 
 fn shown(path: &Path) -> String {

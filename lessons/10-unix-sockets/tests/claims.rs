@@ -275,6 +275,32 @@ for kind in (socket.SOCK_STREAM, socket.SOCK_SEQPACKET, socket.SOCK_DGRAM):
 }
 
 #[test]
+fn connect_returns_before_the_server_accepts() {
+    // The listen backlog: the kernel completes the connection and queues
+    // it; accept() only takes it off the queue. (python3, no code of ours.)
+    let tmp = tempfile::tempdir().unwrap();
+    let script = r#"
+import socket, sys
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(sys.argv[1]); srv.listen(5)
+clients = []
+for _ in range(3):
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.connect(sys.argv[1])
+    clients.append(c)
+print("connected", len(clients), "before any accept")
+"#;
+    let done = bounded(
+        "python3",
+        Command::new("python3")
+            .args(["-c", script])
+            .arg(tmp.path().join("s")),
+    );
+    assert!(done.status.success(), "{}", done.stderr);
+    assert_eq!(done.stdout, "connected 3 before any accept\n");
+}
+
+#[test]
 fn the_default_socket_is_0600_in_a_0700_directory_and_ls_shows_s() {
     let tmp = tempfile::tempdir().unwrap();
     let mut server = Running::start(
@@ -779,6 +805,15 @@ fn every_bad_input_is_one_line() {
                 c
             },
             "--clients",
+        ),
+        (
+            "server, a path longer than sun_path",
+            {
+                let mut c = Command::new(SERVER);
+                c.arg("--path").arg(tmp.path().join("s".repeat(120)));
+                c
+            },
+            "(ENAMETOOLONG)",
         ),
         (
             "socketpair, bad act",
