@@ -301,6 +301,56 @@ print("connected", len(clients), "before any accept")
 }
 
 #[test]
+fn a_descriptor_needs_a_byte_to_ride_on_a_stream_socket() {
+    // The kernel's rule, shown with python3: an empty sendmsg on a stream
+    // socket sends no descriptor; on a seqpacket socket it does.
+    let script = r#"
+import os, socket
+r, w = os.pipe()
+rights = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, r.to_bytes(4, "little"))]
+for kind in (socket.SOCK_STREAM, socket.SOCK_SEQPACKET):
+    a, b = socket.socketpair(socket.AF_UNIX, kind)
+    a.sendmsg([b""], rights)
+    a.send(b"x")
+    msg, fds, _, _ = socket.recv_fds(b, 10, 2)
+    print(len(fds))
+"#;
+    let done = bounded("python3", Command::new("python3").args(["-c", script]));
+    assert!(done.status.success(), "{}", done.stderr);
+    assert_eq!(done.stdout, "0\n1\n");
+}
+
+#[test]
+fn a_0600_socket_keeps_other_users_out() {
+    if !running_as_root() {
+        // One user cannot test another's access; root runs it as nobody.
+        return;
+    }
+    // A directory nobody may enter, so only the socket's own mode decides.
+    let tmp = tempfile::Builder::new()
+        .prefix("pipelab-test-")
+        .tempdir_in(std::env::temp_dir())
+        .unwrap();
+    std::fs::set_permissions(
+        tmp.path(),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let path = tmp.path().join("s");
+    let server = server_at(&path, &[]);
+    let copy = NobodyCopy::new(CLIENT).unwrap();
+    let done = bounded(
+        "client as nobody",
+        color_never(copy.command().arg("--path").arg(&path)),
+    );
+    assert_one_line(&done, "permission denied (EACCES)");
+    // The server is still waiting for a client it will accept.
+    let ok = bounded("client", &mut client_at(&path, &[]));
+    assert!(ok.status.success(), "{}", ok.stderr);
+    assert!(server.finish().0.success());
+}
+
+#[test]
 fn the_default_socket_is_0600_in_a_0700_directory_and_ls_shows_s() {
     let tmp = tempfile::tempdir().unwrap();
     let mut server = Running::start(
