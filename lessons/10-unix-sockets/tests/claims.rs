@@ -914,3 +914,53 @@ fn the_demo_shows_both_directions_two_clients_and_a_passed_descriptor() {
     assert_eq!(out.matches("myself: ENOENT").count(), 2, "{out}");
     assert!(out.contains("a stale socket of mine"), "{out}");
 }
+
+#[test]
+fn a_silent_client_is_dropped_and_the_next_one_served() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("s");
+    // 5 s to connect, and then to speak: python3 starts well within it
+    // (a slow start would fail the test with "no client came").
+    let mut server = server_at(&path, &["--clients", "2", "--wait", "5"]);
+    // python3 connects and says nothing for longer than the server waits.
+    let script = r#"
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+print(s.recv(100).decode().strip())
+"#;
+    let silent = bounded(
+        "silent python3 client",
+        Command::new("python3").args(["-c", script]).arg(&path),
+    );
+    assert_eq!(silent.stdout.trim(), "refused: nothing said in time");
+    server.wait_for("client 1 said nothing for 5 s");
+    let done = bounded("client", &mut client_at(&path, &[]));
+    assert!(done.status.success(), "{}", done.stderr);
+    assert!(server.finish().0.success());
+}
+
+#[test]
+fn trace_shows_each_system_call_with_its_result() {
+    let done = bounded(
+        "socketpair --trace",
+        color_never(Command::new(SOCKETPAIR).args([
+            "--act",
+            "both-ways",
+            "--trace",
+        ])),
+    );
+    assert!(done.status.success(), "{}", done.stderr);
+    for call in [
+        "socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0, [",
+        "shutdown(",
+        ", SHUT_WR) = 0",
+        "read(",
+    ] {
+        assert!(
+            done.stdout.contains(call),
+            "no {call:?} in:\n{}",
+            done.stdout
+        );
+    }
+}

@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use labkit::Speaker::Client;
-use labkit::say;
+use labkit::{say, trace};
 use lesson10_unix_sockets::fdpass::send_with_fd;
 use lesson10_unix_sockets::hello::Hello;
 use lesson10_unix_sockets::place::{Place, connect_to};
@@ -101,6 +101,12 @@ fn run(args: &Args) -> Result<()> {
     };
     // ANCHOR: connect
     let stream = connect_to(&place)?;
+    trace!(
+        Client,
+        &Ok::<_, nix::Error>(0),
+        "connect({}, \"{place}\")",
+        stream.as_raw_fd()
+    );
     say!(Client, "pid {}: connected to {place}", getpid());
     // ANCHOR_END: connect
     let file = match &args.send_file {
@@ -119,8 +125,17 @@ fn run(args: &Args) -> Result<()> {
     };
     let line = format!("{hello}\n");
     let passed = file.as_ref().map(|(fd, ..)| fd.as_fd());
-    send_with_fd(stream.as_fd(), line.as_bytes(), passed)
-        .map_err(|errno| format!("sendmsg: {errno} ({})", errno.desc()))?;
+    let sent = send_with_fd(stream.as_fd(), line.as_bytes(), passed);
+    let rights = passed.map_or(String::new(), |fd| {
+        format!(", SCM_RIGHTS [{}]", fd.as_raw_fd())
+    });
+    trace!(
+        Client,
+        &sent,
+        "sendmsg({}, {line:?}{rights})",
+        stream.as_raw_fd()
+    );
+    sent.map_err(|errno| format!("sendmsg: {errno} ({})", errno.desc()))?;
     say!(
         Client,
         "said pid {}, uid {}, gid {}",
@@ -176,8 +191,9 @@ fn open_to_send(args: &Args, path: &PathBuf) -> Result<(OwnedFd, u64, u64)> {
 // ANCHOR: offset
 /// After the server read `count` bytes through its copy: where is ours?
 fn shared_offset(fd: &OwnedFd, count: &str) -> Result<()> {
-    let offset = lseek(fd, 0, Whence::SeekCur)
-        .map_err(|errno| format!("lseek: {errno}"))?;
+    let offset = lseek(fd, 0, Whence::SeekCur);
+    trace!(Client, &offset, "lseek({}, 0, SEEK_CUR)", fd.as_raw_fd());
+    let offset = offset.map_err(|errno| format!("lseek: {errno}"))?;
     say!(
         Client,
         "the server read {count} bytes; my offset is now {offset}:"

@@ -33,14 +33,15 @@ use std::time::Duration;
 
 use clap::Parser;
 use labkit::Speaker::{Kernel, Note, Server};
-use labkit::say;
 use labkit::watchdog::wait_readable;
+use labkit::{say, trace};
 use lesson10_unix_sockets::fdpass::recv_with_fds;
 use lesson10_unix_sockets::hello::Hello;
 use lesson10_unix_sockets::mode_string;
 use lesson10_unix_sockets::place::{
     Listening, Place, SocketDir, bind_abstract, bind_at,
 };
+use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
 use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 use nix::sys::stat::{Mode, fstat};
@@ -122,6 +123,12 @@ fn run(args: &Args) -> Result<()> {
         }
     };
     let place = &listening.place;
+    let fd = listening.listener.as_raw_fd();
+    trace!(
+        Server,
+        &Ok::<_, Errno>(0),
+        "bind({fd}, \"{place}\"), listen({fd})"
+    );
     if listening.replaced_stale {
         say!(
             Server,
@@ -151,7 +158,11 @@ fn run(args: &Args) -> Result<()> {
         args.allow_uid.clone()
     };
     serve(args, &listening, &allowed)?;
-    say!(Server, "served {} clients: removing {place}", args.clients);
+    let clients = match args.clients {
+        1 => "1 client".to_string(),
+        n => format!("{n} clients"),
+    };
+    say!(Server, "served {clients}: removing {place}");
     Ok(())
 }
 
@@ -188,6 +199,12 @@ fn serve(args: &Args, listening: &Listening, allowed: &[u32]) -> Result<()> {
             .listener
             .accept()
             .map_err(|error| format!("accept: {error}"))?;
+        let listener_fd = listening.listener.as_raw_fd();
+        let accepted = Ok::<_, Errno>(stream.as_raw_fd());
+        trace!(
+            Server,
+            &accepted, "accept4({listener_fd}, NULL, NULL, SOCK_CLOEXEC)"
+        );
         say!(
             Server,
             "accepted client {number}: a connection of its own, fd {}",
@@ -212,17 +229,36 @@ fn serve_one(
     allowed: &[u32],
 ) -> Result<String> {
     // The kernel recorded who called connect(): the client cannot lie here.
-    let peer = getsockopt(stream, PeerCredentials)
-        .map_err(|errno| format!("getsockopt(SO_PEERCRED): {errno}"))?;
+    let peer = getsockopt(stream, PeerCredentials);
+    trace!(
+        Server,
+        &peer.map(|_| 0),
+        "getsockopt({}, SOL_SOCKET, SO_PEERCRED, ...)",
+        stream.as_raw_fd()
+    );
+    let peer =
+        peer.map_err(|errno| format!("getsockopt(SO_PEERCRED): {errno}"))?;
     let (pid, uid, gid) = (peer.pid(), peer.uid(), peer.gid());
     say!(
         Kernel,
         "SO_PEERCRED of client {number}: pid {pid}, uid {uid}, gid {gid}"
     );
+    // A client that connects and says nothing must not hold us for ever.
     stream.set_read_timeout(Some(Duration::from_secs(args.wait)))?;
-    let Some((line, fds)) = read_hello(stream)? else {
-        say!(Server, "client {number} left without a word");
-        return Ok("bye".into());
+    let (line, fds) = match read_hello(stream)? {
+        Heard::Line(line, fds) => (line, fds),
+        Heard::Nothing => {
+            say!(Server, "client {number} left without a word");
+            return Ok("bye".into());
+        }
+        Heard::Silent => {
+            say!(Server, "client {number} said nothing for {} s", args.wait);
+            return Ok("refused: nothing said in time".into());
+        }
+        Heard::TooLong => {
+            say!(Server, "client {number} sent 4096 bytes and no newline");
+            return Ok("refused: hello line too long".into());
+        }
     };
     let hello = match Hello::parse(&line) {
         Ok(hello) => hello,
@@ -260,30 +296,57 @@ fn serve_one(
 }
 // ANCHOR_END: peer
 
-/// Reads the hello line, and the descriptors sent with it (the kernel
-/// delivers them with the first byte they were sent with). None if the
-/// client closed without sending a line.
-fn read_hello(stream: &UnixStream) -> Result<Option<(String, Vec<OwnedFd>)>> {
+/// What a client's first line came to.
+enum Heard {
+    /// The hello line (without its newline), and the descriptors sent
+    /// with it: the kernel delivers them with the bytes they rode on.
+    Line(String, Vec<OwnedFd>),
+    /// The client closed without sending a line.
+    Nothing,
+    /// The client sent no line within the read timeout (SO_RCVTIMEO).
+    Silent,
+    /// More than 4096 bytes and no newline.
+    TooLong,
+}
+
+/// Reads the client's hello line.
+fn read_hello(stream: &UnixStream) -> Result<Heard> {
     let mut line = Vec::new();
     let mut fds = Vec::new();
     let mut buffer = [0u8; 512];
     while !line.contains(&b'\n') {
-        let (n, mut more) = recv_with_fds(stream.as_fd(), &mut buffer)
-            .map_err(|errno| format!("recvmsg: {errno} ({})", errno.desc()))?;
+        let got = recv_with_fds(stream.as_fd(), &mut buffer);
+        trace!(
+            Server,
+            &got.as_ref().map(|(n, _)| *n).map_err(|errno| *errno),
+            "recvmsg({}, buf, {}, MSG_CMSG_CLOEXEC)",
+            stream.as_raw_fd(),
+            buffer.len()
+        );
+        let (n, mut more) = match got {
+            Ok(got) => got,
+            Err(Errno::EAGAIN) => return Ok(Heard::Silent),
+            Err(errno) => {
+                return Err(
+                    format!("recvmsg: {} ({errno:?})", errno.desc()).into()
+                );
+            }
+        };
+        for fd in &more {
+            trace!(Server, &Ok::<_, Errno>(fd.as_raw_fd()), "  SCM_RIGHTS");
+        }
         fds.append(&mut more);
         if n == 0 {
-            return Ok(None);
+            return Ok(Heard::Nothing);
         }
         line.extend_from_slice(&buffer[..n]);
         if line.len() > 4096 {
-            return Err("a hello line longer than 4096 bytes".into());
+            return Ok(Heard::TooLong);
         }
     }
     let end = line.iter().position(|&byte| byte == b'\n').unwrap_or(0);
-    Ok(Some((
-        String::from_utf8_lossy(&line[..end]).into_owned(),
-        fds,
-    )))
+    let text = String::from_utf8_lossy(&line[..end]).into_owned();
+    Ok(Heard::Line(text, fds))
 }
 
 // ANCHOR: passed
@@ -295,7 +358,9 @@ fn read_passed(args: &Args, hello: &Hello, fd: OwnedFd) -> Result<String> {
         "received a descriptor (SCM_RIGHTS): fd {} here, fd {theirs} there",
         fd.as_raw_fd()
     );
-    let stat = fstat(&fd).map_err(|errno| format!("fstat: {errno}"))?;
+    let stat = fstat(&fd);
+    trace!(Server, &stat.map(|_| 0), "fstat({}, ...)", fd.as_raw_fd());
+    let stat = stat.map_err(|errno| format!("fstat: {errno}"))?;
     let same = (Some(stat.st_dev), Some(stat.st_ino)) == (hello.dev, hello.ino);
     say!(
         Kernel,
@@ -327,7 +392,15 @@ fn read_passed(args: &Args, hello: &Hello, fd: OwnedFd) -> Result<String> {
         }
     }
     let mut buffer = vec![0u8; args.read_bytes as usize];
-    let n = read(&fd, &mut buffer).map_err(|errno| format!("read: {errno}"))?;
+    let n = read(&fd, &mut buffer);
+    trace!(
+        Server,
+        &n,
+        "read({}, buf, {})",
+        fd.as_raw_fd(),
+        buffer.len()
+    );
+    let n = n.map_err(|errno| format!("read: {errno}"))?;
     say!(
         Server,
         "read {n} bytes through it: {:?}",
