@@ -32,7 +32,9 @@ fn the_descriptor_arrives_with_its_message() {
     assert_eq!(
         report.get("error"),
         None,
-        "receive_fd returned an error for a message that carried a descriptor"
+        "receive_fd returned an error for a message that carried a \
+         descriptor (or send_fd sent no bytes: on a stream socket a \
+         descriptor needs at least one byte of data to travel with)"
     );
     assert_eq!(report["message"], r#""here it is""#);
     assert_eq!(
