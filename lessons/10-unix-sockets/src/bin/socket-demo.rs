@@ -219,6 +219,9 @@ fn act_clients(args: &Args, dir: &Path) -> Result<()> {
     let mut accounts = Vec::new();
     for (number, (mut client, output)) in (1..).zip(clients) {
         let ended = reap(&mut client, "a client")?;
+        // Each client removed its file's name; if one failed first, the
+        // file is still there, and ours to remove.
+        let _ = std::fs::remove_file(dir.join(format!("notes-{number}.txt")));
         accounts.push((
             number,
             pid_of(&client),

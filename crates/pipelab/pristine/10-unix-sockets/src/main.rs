@@ -61,6 +61,9 @@ fn run_server(scenario: &str) -> Result<()> {
     let dir = SocketDir::new()?;
     let file = dir.path().join("data.txt");
     std::fs::write(&file, CONTENT)?;
+    // Dropped before `dir`, even in a panic: the directory is left empty,
+    // and SocketDir removes it.
+    let _file_goes = RemoveOnDrop(&file);
     let listening = bind_at(&dir.path().join("s"))?;
     let socket = dir.path().join("s");
     let mut client = Command::new(std::env::current_exe()?)
@@ -128,6 +131,15 @@ fn run_server(scenario: &str) -> Result<()> {
         eprintln!("the client said:\n{}", errors.trim_end());
     }
     Ok(())
+}
+
+/// Removes a file of ours when dropped.
+struct RemoveOnDrop<'a>(&'a Path);
+
+impl Drop for RemoveOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.0);
+    }
 }
 
 /// Everything until end of file, within LIMIT per read.
