@@ -505,21 +505,33 @@ pub fn open_within(
     })
 }
 
-/// Paths to remove if a signal ends the process: FIFOs and directories, in
-/// the order they were made.
-static TO_REMOVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// A path to remove if a signal ends the process, in the order they were
+/// made: a FIFO or a directory (None), or a file that is removed only if
+/// it is still the one made, by (device, inode): a socket of lesson 10.
+type Listed = Vec<(PathBuf, Option<(u64, u64)>)>;
+static TO_REMOVE: Mutex<Listed> = Mutex::new(Vec::new());
 static WATCH_SIGNALS: Once = Once::new();
 
 fn remember(path: &Path) {
     WATCH_SIGNALS.call_once(watch_signals);
-    to_remove().push(path.to_path_buf());
+    to_remove().push((path.to_path_buf(), None));
 }
 
-fn forget(path: &Path) {
-    to_remove().retain(|listed| listed != path);
+/// Removes the file at `path` if SIGINT, SIGTERM or SIGHUP ends the
+/// process, provided it is still the file of identity `made` (device,
+/// inode): for a socket file, which a program binds and removes itself.
+pub fn remove_on_signal(path: &Path, made: (u64, u64)) {
+    WATCH_SIGNALS.call_once(watch_signals);
+    to_remove().push((path.to_path_buf(), Some(made)));
 }
 
-fn to_remove() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+/// Takes `path` off the list of [`remove_on_signal`] (or of a FIFO or a
+/// private directory): its owner removes it, or it must stay.
+pub fn forget(path: &Path) {
+    to_remove().retain(|(listed, _)| listed != path);
+}
+
+fn to_remove() -> std::sync::MutexGuard<'static, Listed> {
     // A panic while the list was held leaves it usable: it is only a list.
     TO_REMOVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -556,13 +568,17 @@ fn watch_signals() {
 
 /// Removes every remembered FIFO and directory, newest first (a FIFO before
 /// the directory that holds it).
-fn remove_listed(listed: &mut Vec<PathBuf>) {
-    for path in std::mem::take(listed).iter().rev() {
-        match lstat(path) {
-            Ok(stat) if is_fifo(&stat) => {
+fn remove_listed(listed: &mut Listed) {
+    for (path, made) in std::mem::take(listed).iter().rev() {
+        match (lstat(path), made) {
+            (Ok(stat), Some(made)) if identity(&stat) == *made => {
                 let _ = std::fs::remove_file(path);
             }
-            Ok(stat) if file_type(&stat) == SFlag::S_IFDIR => {
+            (_, Some(_)) => {}
+            (Ok(stat), None) if is_fifo(&stat) => {
+                let _ = std::fs::remove_file(path);
+            }
+            (Ok(stat), None) if file_type(&stat) == SFlag::S_IFDIR => {
                 let _ = std::fs::remove_dir(path);
             }
             // Anything else has replaced what we made: not ours to remove.

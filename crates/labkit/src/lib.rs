@@ -2,7 +2,7 @@
 //! source can stay one story about one idea.
 //!
 //! All the course's `unsafe` lives here, in small wrappers (`process`,
-//! `raw_status`, `transcript`), each with a `// SAFETY:` comment; the
+//! `raw_status`, `transcript`, `passed_fd`), each with a `// SAFETY:` comment; the
 //! workspace lints deny it everywhere else.
 //!
 //! - [`cli`]: argument errors as one line and exit status 2.
@@ -18,6 +18,8 @@
 //!   root may do and a learner may not.
 //! - [`status`]: a wait status explained in words ("killed by signal 13
 //!   (SIGPIPE); a shell would show 141").
+//! - [`passed_fd`]: a descriptor received with `SCM_RIGHTS`, made owned
+//!   (lesson 10).
 //! - [`process`]: a `fork` that refuses to run in a multi-threaded process,
 //!   `_exit` for a forked child, and setting a signal's disposition.
 //! - [`raw_status`]: a bounded wait that returns the status word as C's
@@ -39,6 +41,7 @@ pub mod fifo;
 pub mod hygiene;
 pub mod narrate;
 pub mod nobody;
+pub mod passed_fd;
 pub mod process;
 pub mod raw_status;
 pub mod status;
