@@ -445,6 +445,33 @@ fn lines_wider_than(width: usize, dir: &Path, extension: &str) -> Vec<String> {
     wide
 }
 
+/// Every line over `width` characters inside a fenced code block of the
+/// chapters under `dir`, as `path:line: N columns`.
+fn code_block_lines_wider_than(width: usize, dir: &Path) -> Vec<String> {
+    let mut chapters = Vec::new();
+    collect_files(dir, "md", &mut chapters);
+    let mut wide = Vec::new();
+    for chapter in chapters {
+        let text = fs::read_to_string(&chapter).expect("a readable chapter");
+        let mut in_block = false;
+        for (number, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("```") {
+                in_block = !in_block;
+            } else if in_block && line.chars().count() > width {
+                let path =
+                    chapter.strip_prefix(workspace()).unwrap_or(&chapter);
+                let columns = line.chars().count();
+                let at = number + 1;
+                wide.push(format!(
+                    "{}:{at}: {columns} columns",
+                    path.display()
+                ));
+            }
+        }
+    }
+    wide
+}
+
 /// The book includes the lessons' code and transcripts as they are, and
 /// its column holds `max_width` characters (the browser check proves it):
 /// rustfmt cannot shorten a string or a comment, so this test does.
@@ -458,6 +485,7 @@ fn code_and_transcripts_fit_the_books_column() {
     }
     let transcripts = root.join("book/src/transcripts");
     wide.extend(lines_wider_than(width, &transcripts, "txt"));
+    wide.extend(code_block_lines_wider_than(width, &root.join("book/src")));
     assert!(
         wide.is_empty(),
         "{} lines are wider than the book's {width} columns (shorten a \
