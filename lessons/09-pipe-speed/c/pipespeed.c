@@ -29,7 +29,8 @@
  * original: the processes are forked, not exec'd; the FIFO is made and
  * removed by the Rust program in its private directory (ipc-bench uses
  * /tmp/ipc_bench_fifo, mode 0666); both signals are blocked before the
- * fork (see block_both: ipc-bench's start-up races on a busy machine);
+ * fork and the client is forked before the server (see block_both:
+ * ipc-bench's start-up races on a busy machine);
  * every process has an alarm so that nothing outlives a stuck run; the
  * server reaps its children.
  */
@@ -343,20 +344,7 @@ static int ipcbench(const char *kind, int size, int count, const char *path) {
 		die("sigaction");
 	fflush(stdout);
 	block_both(SIG_BLOCK);
-	pid_t server_pid = fork();
-	if (server_pid == -1)
-		die("fork");
-	if (server_pid == 0) {
-		alarm(ALARM_SECONDS);
-		struct sigaction action;
-		setup_signals(&action, SIGUSR1); /* before the client's "go" */
-		notify_client(); /* "the FIFO exists": the client may open it */
-		FILE *out = fopen(path, "w");
-		if (out == NULL)
-			die_child("fopen");
-		server(out, size, count, &action);
-		_exit(0);
-	}
+	/* The client first: the server's first signal must find it there. */
 	pid_t client_pid = fork();
 	if (client_pid == -1)
 		die("fork");
@@ -369,6 +357,20 @@ static int ipcbench(const char *kind, int size, int count, const char *path) {
 		if (in == NULL)
 			die_child("fopen");
 		client(in, size, count, &action);
+		_exit(0);
+	}
+	pid_t server_pid = fork();
+	if (server_pid == -1)
+		die("fork");
+	if (server_pid == 0) {
+		alarm(ALARM_SECONDS);
+		struct sigaction action;
+		setup_signals(&action, SIGUSR1); /* before the client's "go" */
+		notify_client(); /* "the FIFO exists": the client may open it */
+		FILE *out = fopen(path, "w");
+		if (out == NULL)
+			die_child("fopen");
+		server(out, size, count, &action);
 		_exit(0);
 	}
 	block_both(SIG_UNBLOCK); /* the parent is interrupted by each one */

@@ -163,6 +163,8 @@ pub struct Machine {
     pub cpus_usable: Vec<usize>,
     pub pinned_to: usize,
     pub pipe_max_size: Option<usize>,
+    /// /proc/loadavg's first figure: how busy the machine was at the start.
+    pub load_average: String,
     pub c_compiler: &'static str,
     pub rust_opt_level: &'static str,
 }
@@ -202,6 +204,10 @@ fn read_machine() -> Result<(Machine, CpuSet)> {
         cpus_usable,
         pinned_to,
         pipe_max_size,
+        load_average: std::fs::read_to_string("/proc/loadavg")
+            .ok()
+            .and_then(|s| s.split_whitespace().next().map(String::from))
+            .unwrap_or_else(|| "unknown".into()),
         c_compiler: env!("PIPESPEED_C_FLAGS"),
         rust_opt_level: "3 (profile.dev.package override)",
     };

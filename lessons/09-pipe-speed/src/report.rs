@@ -14,6 +14,11 @@ use crate::{
     STREAMING,
 };
 
+/// Where a write size sits on the chart's axis: 64 B at 0, 1 MiB at 4.
+fn size_index(size: usize) -> f64 {
+    SIZES.iter().position(|&s| s == size).unwrap_or(0) as f64
+}
+
 /// A figure as printed: three significant digits, or `<x>` when hidden.
 fn figure(x: f64, hide: bool) -> String {
     if hide {
@@ -54,9 +59,18 @@ pub fn header(machine: &Machine, plan: &Plan, checks: &Checks, hide: bool) {
         Note,
         "CPUs: {online} online, {usable} usable; one CPU = CPU {pinned}"
     );
+    let load = if hide {
+        "<x>".to_string()
+    } else {
+        machine.load_average.clone()
+    };
     say!(
         Note,
-        "method: a warm-up run of {} ms, then {} runs of {} ms each,",
+        "load average at the start: {load} (runnable programs)"
+    );
+    say!(
+        Note,
+        "method: a warm-up run of {} ms, then {} counted runs of {} ms,",
         plan.warmup.as_millis(),
         plan.repetitions,
         plan.run.as_millis()
@@ -417,7 +431,7 @@ pub fn write_svg(
             let points = SIZES
                 .iter()
                 .filter_map(|&size| find(records, kind, placement, size))
-                .map(|r| (r.size as f64, r.measurement.median / 1e9))
+                .map(|r| (size_index(r.size), r.measurement.median / 1e9))
                 .collect();
             (kind, points)
         })
@@ -427,7 +441,7 @@ pub fn write_svg(
     let (low, high) =
         all.fold((f64::MAX, 0f64), |(l, h), y| (l.min(y), h.max(y)));
     let drawn = (|| -> std::result::Result<(), Box<dyn std::error::Error>> {
-        let root = SVGBackend::new(path, (900, 560)).into_drawing_area();
+        let root = SVGBackend::new(path, (900, 600)).into_drawing_area();
         root.fill(&WHITE)?;
         let caption = format!(
             "pipe-speed, {}: {}, Linux {}, {} CPUs; medians of {} runs",
@@ -437,20 +451,28 @@ pub fn write_svg(
             machine.cpus_usable.len(),
             plan.repetitions
         );
-        let mut chart = ChartBuilder::on(&root)
+        // The chart above, the machine it came from in a strip below.
+        let (area, strip) = root.split_vertically(566);
+        let mut chart = ChartBuilder::on(&area)
             .caption("Throughput against write size", ("sans-serif", 24))
             .margin(16)
-            .x_label_area_size(56)
+            .x_label_area_size(60)
             .y_label_area_size(70)
             .build_cartesian_2d(
-                (48f64..1.4e6f64).log_scale(),
+                -0.2f64..(SIZES.len() as f64 - 0.8),
                 ((low / 2.0).max(1e-4)..high * 2.0).log_scale(),
             )?;
         chart
             .configure_mesh()
             .x_desc("write size (bytes)")
             .y_desc("GB/s")
-            .x_label_formatter(&|x| size_name(*x as usize))
+            .x_labels(SIZES.len())
+            .x_label_formatter(&|x| {
+                SIZES
+                    .get(x.round() as usize)
+                    .filter(|_| (x - x.round()).abs() < 0.01)
+                    .map_or(String::new(), |&s| size_name(s))
+            })
             .label_style(("sans-serif", 16))
             .draw()?;
         let palette = [
@@ -486,7 +508,7 @@ pub fn write_svg(
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
             .draw()?;
-        root.draw(&Text::new(caption, (16, 540), ("sans-serif", 15)))?;
+        strip.draw(&Text::new(caption, (16, 6), ("sans-serif", 15)))?;
         root.present()?;
         Ok(())
     })();
