@@ -70,9 +70,10 @@ pub fn header(machine: &Machine, plan: &Plan, checks: &Checks, hide: bool) {
     );
     say!(
         Note,
-        "method: a warm-up run of {} ms, then {} counted runs of {} ms,",
+        "method: a warm-up run of {} ms, then {} counted run{} of {} ms,",
         plan.warmup.as_millis(),
         plan.repetitions,
+        if plan.repetitions == 1 { "" } else { "s" },
         plan.run.as_millis()
     );
     say!(
@@ -289,6 +290,20 @@ pub fn ratios(records: &[Record]) -> Vec<Ratio> {
         push(
             format!("Rust/C pipe streaming, worst size, {p}"),
             worst,
+            "x",
+            0.9,
+        );
+        // The geometric mean over the sizes: one noisy size moves it less.
+        let all: Vec<f64> = SIZES
+            .iter()
+            .filter_map(|&s| ratio_of(records, (Pipe, CPipe), placement, s))
+            .collect();
+        let geomean = (!all.is_empty()).then(|| {
+            (all.iter().map(|r| r.ln()).sum::<f64>() / all.len() as f64).exp()
+        });
+        push(
+            format!("Rust/C pipe streaming, all sizes, {p}"),
+            geomean,
             "x",
             0.9,
         );
