@@ -459,17 +459,18 @@ pub fn write_svg(
         let root = SVGBackend::new(path, (900, 600)).into_drawing_area();
         root.fill(&WHITE)?;
         let caption = format!(
-            "pipe-speed, {}: {}, Linux {}, {} CPUs; medians of {} runs",
+            "pipe-speed, {}: {}, Linux {}, {} CPUs, load {}; medians of {} runs",
             placement.label(),
             machine.cpu_model,
             machine.kernel,
             machine.cpus_usable.len(),
+            machine.load_average,
             plan.repetitions
         );
         // The chart above, the machine it came from in a strip below.
         let (area, strip) = root.split_vertically(566);
         let mut chart = ChartBuilder::on(&area)
-            .caption("Throughput against write size", ("sans-serif", 24))
+            .caption("Throughput against write size", ("sans-serif", 26))
             .margin(16)
             .x_label_area_size(60)
             .y_label_area_size(70)
@@ -488,7 +489,7 @@ pub fn write_svg(
                     .filter(|_| (x - x.round()).abs() < 0.01)
                     .map_or(String::new(), |&s| size_name(s))
             })
-            .label_style(("sans-serif", 16))
+            .label_style(("sans-serif", 18))
             .draw()?;
         let palette = [
             RGBColor(120, 120, 120),
@@ -519,11 +520,11 @@ pub fn write_svg(
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::LowerRight)
-            .label_font(("sans-serif", 16))
+            .label_font(("sans-serif", 18))
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
             .draw()?;
-        strip.draw(&Text::new(caption, (16, 6), ("sans-serif", 15)))?;
+        strip.draw(&Text::new(caption, (16, 6), ("sans-serif", 18)))?;
         root.present()?;
         Ok(())
     })();
