@@ -459,7 +459,8 @@ pub fn write_svg(
         let root = SVGBackend::new(path, (900, 600)).into_drawing_area();
         root.fill(&WHITE)?;
         let caption = format!(
-            "pipe-speed, {}: {}, Linux {}, {} CPUs, load {}; medians of {} runs",
+            "pipe-speed, {}: {}, Linux {}, {} CPUs, load {}; \
+             medians of {} runs",
             placement.label(),
             machine.cpu_model,
             machine.kernel,

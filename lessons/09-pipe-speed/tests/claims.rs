@@ -11,6 +11,7 @@
 
 use std::collections::BTreeSet;
 use std::process::Command;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use labkit::watchdog::{Finished, run};
@@ -71,6 +72,28 @@ fn measured(prefix: &[&str]) -> (Finished, Value, String) {
     (done, value, chart)
 }
 
+/// What one tiny run printed, kept for every test that reads it: one run
+/// instead of three keeps the suite quick on two cores.
+struct Shared {
+    stdout: String,
+    stderr: String,
+    json: Value,
+    chart: String,
+}
+
+fn shared() -> &'static Shared {
+    static RUN: OnceLock<Shared> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let (done, json, chart) = measured(&[]);
+        Shared {
+            stdout: done.stdout,
+            stderr: done.stderr,
+            json,
+            chart,
+        }
+    })
+}
+
 fn results(json: &Value) -> &Vec<Value> {
     json["results"].as_array().expect("a results array")
 }
@@ -85,9 +108,9 @@ fn has(json: &Value, test: &str, mechanism: &str, placement: &str) -> bool {
 
 #[test]
 fn every_figure_is_positive_finite_and_within_its_own_spread() {
-    let (_, json, _) = measured(&[]);
-    assert!(!results(&json).is_empty());
-    for r in results(&json) {
+    let json = &shared().json;
+    assert!(!results(json).is_empty());
+    for r in results(json) {
         let f = |key: &str| r[key].as_f64().unwrap_or(f64::NAN);
         let (median, min, max) = (f("median"), f("min"), f("max"));
         assert!(
@@ -109,7 +132,12 @@ fn every_figure_is_positive_finite_and_within_its_own_spread() {
 
 #[test]
 fn every_mechanism_is_measured_at_every_size_in_every_placement() {
-    let (done, json, chart) = measured(&[]);
+    let Shared {
+        stdout,
+        stderr,
+        json,
+        chart,
+    } = shared();
     let usable = json["machine"]["cpus_usable"].as_array().unwrap().len();
     let placements: &[&str] = if usable >= 2 {
         &["unpinned", "one-cpu"]
@@ -129,13 +157,13 @@ fn every_mechanism_is_measured_at_every_size_in_every_placement() {
     // The zero-copy path, wherever the kernel has it; where it does not,
     // the run says so.
     if skipped.contains("vmsplice") {
-        assert!(done.stdout.contains("skipped: vmsplice"));
+        assert!(stdout.contains("skipped: vmsplice"));
     } else {
         streaming.push("vmsplice+splice");
     }
     for &placement in placements {
         for mechanism in &streaming {
-            let sizes: BTreeSet<u64> = results(&json)
+            let sizes: BTreeSet<u64> = results(json)
                 .iter()
                 .filter(|r| {
                     r["test"] == "stream"
@@ -158,13 +186,13 @@ fn every_mechanism_is_measured_at_every_size_in_every_placement() {
             "c-socketpair",
         ] {
             assert!(
-                has(&json, "ping-pong", mechanism, placement),
+                has(json, "ping-pong", mechanism, placement),
                 "{mechanism}"
             );
         }
         for mechanism in ["ipc-bench-fifo", "ipc-bench-pipe"] {
             assert!(
-                has(&json, "ipc-bench", mechanism, placement),
+                has(json, "ipc-bench", mechanism, placement),
                 "{mechanism}"
             );
         }
@@ -173,28 +201,25 @@ fn every_mechanism_is_measured_at_every_size_in_every_placement() {
     for key in ["cpu_model", "kernel", "cpus_online"] {
         assert!(!json["machine"][key].is_null(), "machine.{key}");
     }
-    assert!(done.stdout.contains("machine: "));
+    assert!(stdout.contains("machine: "));
     // The chart: an SVG with a line per streaming mechanism.
     assert!(chart.trim_start().starts_with("<svg"), "an SVG document");
     for label in ["memcpy*", "pipe, 1 MiB", "socketpair", "C pipe"] {
         assert!(chart.contains(label), "the chart's legend has {label:?}");
     }
     // A progress bar is for a terminal: none here, where stderr is a pipe.
-    assert_eq!(
-        done.stderr, "",
-        "nothing on stderr when it is not a terminal"
-    );
+    assert_eq!(stderr, "", "nothing on stderr when it is not a terminal");
 }
 
 #[test]
 fn a_1_mib_pipe_is_granted_before_it_is_measured() {
-    let (done, json, _) = measured(&[]);
+    let Shared { stdout, json, .. } = shared();
     let max: u64 = std::fs::read_to_string("/proc/sys/fs/pipe-max-size")
         .unwrap()
         .trim()
         .parse()
         .unwrap();
-    let big: Vec<&Value> = results(&json)
+    let big: Vec<&Value> = results(json)
         .iter()
         .filter(|r| r["mechanism"] == "pipe-1MiB")
         .collect();
@@ -207,13 +232,13 @@ fn a_1_mib_pipe_is_granted_before_it_is_measured() {
                 "measured only at the capacity F_GETPIPE_SZ reported: {r}"
             );
         }
-        assert!(done.stdout.contains("F_GETPIPE_SZ now says"));
+        assert!(stdout.contains("F_GETPIPE_SZ now says"));
     } else {
         assert!(big.is_empty(), "not measured when not granted");
-        assert!(done.stdout.contains("skipped: pipe, 1 MiB"));
+        assert!(stdout.contains("skipped: pipe, 1 MiB"));
     }
     // The default pipe is labelled with its real capacity too.
-    let pipe = results(&json)
+    let pipe = results(json)
         .iter()
         .find(|r| r["mechanism"] == "pipe")
         .expect("a pipe figure");
