@@ -58,11 +58,11 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     svg: Option<std::path::PathBuf>,
 
-    /// Milliseconds each counted run lasts [default: 200, --quick 50].
+    /// Milliseconds each counted run lasts [default: 200, --quick 40].
     #[arg(long, value_name = "MS", value_parser = millis)]
     run_ms: Option<u64>,
 
-    /// Milliseconds of each warm-up run [default: 100, --quick 30].
+    /// Milliseconds of each warm-up run [default: 100, --quick 20].
     #[arg(long, value_name = "MS", value_parser = millis)]
     warmup_ms: Option<u64>,
 
@@ -444,7 +444,7 @@ fn check(machine: &Machine) -> Result<Checks> {
 // ANCHOR_END: checks
 
 fn run(args: &Args) -> Result<()> {
-    let (full, quick) = ((100, 200, 7), (30, 50, 5));
+    let (full, quick) = ((100, 200, 7), (20, 40, 5));
     let (warmup, each, reps) = if args.quick { quick } else { full };
     let plan = Plan {
         warmup: Duration::from_millis(args.warmup_ms.unwrap_or(warmup)),
