@@ -398,6 +398,7 @@ pub struct Checks {
 /// Looks before measuring: is a 1 MiB pipe granted (F_GETPIPE_SZ says so
 /// after F_SETPIPE_SZ), does vmsplice work, are there two CPUs?
 fn check(machine: &Machine) -> Result<Checks> {
+    // A pipe made only to ask its capacity: both ends close at once.
     let (_, _, default_capacity) = runs::pipe(None)?;
     let mut skipped = Vec::new();
     let big_capacity = match runs::pipe(Some(BIG_PIPE)) {
@@ -413,6 +414,8 @@ fn check(machine: &Machine) -> Result<Checks> {
             None
         }
     };
+    // The read end stays open until the probe is done: with none, the
+    // vmsplice would fail with EPIPE, whether or not it works here.
     let (_read_end, write_end, _) = runs::pipe(None)?;
     let probe = [std::io::IoSlice::new(b"x")];
     let vmsplice = nix::fcntl::vmsplice(
