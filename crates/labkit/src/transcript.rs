@@ -106,20 +106,39 @@ impl Lesson {
 
     /// The command a learner types to see what `transcript` shows.
     pub fn command_line(&self, transcript: &Transcript) -> String {
-        let mut line = format!("cargo lab run {}", self.number);
+        self.command_words(transcript).join(" ")
+    }
+
+    /// The words of [`Lesson::command_line`], each quoted for the shell.
+    fn command_words(&self, transcript: &Transcript) -> Vec<String> {
+        let mut words = vec![format!("cargo lab run {}", self.number)];
         let program = self.program_of(transcript);
         if program.is_some() && program != self.demo.as_deref() {
-            line.push(' ');
-            line.push_str(program.unwrap_or_default());
+            words.push(program.unwrap_or_default().to_string());
         }
         if !transcript.args.is_empty() {
-            line.push_str(" --");
-            for arg in &transcript.args {
-                line.push(' ');
-                line.push_str(&shell_quote(arg));
+            words.push("--".to_string());
+            words.extend(transcript.args.iter().map(|arg| shell_quote(arg)));
+        }
+        words
+    }
+
+    /// The transcript's first line, `$ COMMAND`, continued on further
+    /// lines with a backslash where it would pass 80 columns, as a shell
+    /// would take it.
+    pub fn shown_command(&self, transcript: &Transcript) -> String {
+        let mut lines = vec!["$".to_string()];
+        for word in self.command_words(transcript) {
+            let last = lines.last_mut().expect("a line");
+            if last.len() + 1 + word.len() + 2 > 80 && last.len() > 4 {
+                last.push_str(" \\");
+                lines.push(format!("    {word}"));
+            } else {
+                last.push(' ');
+                last.push_str(&word);
             }
         }
-        line
+        lines.join("\n")
     }
 }
 
@@ -293,7 +312,7 @@ pub fn record(
             lesson.number, transcript.name
         )
     })?;
-    let mut shown = format!("$ {}\n", lesson.command_line(transcript));
+    let mut shown = format!("{}\n", lesson.shown_command(transcript));
     shown.push_str(&done.stdout);
     shown.push_str(&done.stderr);
     if !shown.ends_with('\n') {
@@ -598,6 +617,27 @@ mod tests {
             lesson.transcript_path(&server),
             Path::new("book/src/transcripts/04-fifo-server.txt")
         );
+        assert_eq!(
+            lesson.shown_command(&server),
+            "$ cargo lab run 4 server \
+                   -- --name 'a b'"
+        );
+        let long = Transcript {
+            name: "long".into(),
+            program: None,
+            args: ["--quick", "--hide-figures", "--warmup-ms", "1"]
+                .into_iter()
+                .chain(["--run-ms", "1", "--repetitions", "1", "--x", "y z"])
+                .map(String::from)
+                .collect(),
+        };
+        let shown = lesson.shown_command(&long);
+        assert_eq!(
+            shown,
+            "$ cargo lab run 4 -- --quick --hide-figures --warmup-ms 1 \
+             --run-ms 1 \\\n    --repetitions 1 --x 'y z'"
+        );
+        assert!(shown.lines().all(|line| line.len() <= 80), "{shown}");
     }
 
     #[test]
