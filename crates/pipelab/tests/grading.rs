@@ -1,0 +1,234 @@
+//! Grading a student's copy as a cheating student would try it: each trick
+//! scores what the honest code under it scores, and never full marks.
+//!
+//! The lab's course is the instructor's; each test makes a student's copy
+//! of it, changes it as the trick needs, and grades it with
+//! `cargo lab grade --submission`. In the tiny course the stub earns 1 of
+//! 2 points (`the_crate_builds` passes), the solution 2 of 2.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::*;
+
+const LIB: &str = "exercises/01-alpha/src/lib.rs";
+
+fn put(dir: &Path, relative: &str, text: &str) {
+    write(&dir.join(relative), text);
+}
+
+/// (score, max, status of exercise 1, exit code).
+fn outcome(
+    lab: &Lab,
+    submission: &Path,
+) -> (u64, u64, String, Option<i32>, serde_json::Value) {
+    let (done, report) = lab.grade(submission);
+    (
+        report["score"].as_u64().unwrap(),
+        report["max_score"].as_u64().unwrap(),
+        report["exercises"][0]["status"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        done.status.code(),
+        report,
+    )
+}
+
+#[test]
+fn points_in_the_students_course_toml_count_for_nothing() {
+    let lab = Lab::tiny();
+    let (_dir, student) = lab.submission();
+    // Zero points everywhere, and the exercise's lesson removed.
+    let course = fs::read_to_string(student.join("course.toml")).unwrap();
+    let cut = course.find("[[lessons]]").unwrap();
+    put(
+        &student,
+        "course.toml",
+        &format!("title = \"x\"\npoints_per_test = 0\n{}", &course[cut..])
+            .replace("number = 1", "number = 1\npoints = 0"),
+    );
+    fs::remove_dir_all(student.join("crates/pipelab/pristine/01-alpha"))
+        .unwrap();
+    let (score, max, status, code, report) = outcome(&lab, &student);
+    assert_eq!((score, max, status.as_str()), (1, 2, "failed"));
+    assert_eq!(code, Some(1));
+    let flags = report["flags"].to_string();
+    assert!(flags.contains("course.toml differs"), "{flags}");
+}
+
+#[test]
+fn a_course_with_nothing_to_earn_never_exits_0() {
+    let lab = Lab::tiny();
+    let course = fs::read_to_string(lab.path("course.toml")).unwrap();
+    fs::write(
+        lab.path("course.toml"),
+        course.replace(
+            "title = \"Tiny course\"",
+            "title = \"T\"\npoints_per_test = 0",
+        ),
+    )
+    .unwrap();
+    let (_dir, student) = lab.submission();
+    put(&student, LIB, SOLVED);
+    let (score, max, _, code, _) = outcome(&lab, &student);
+    assert_eq!((score, max), (0, 0));
+    assert_eq!(code, Some(1), "0/0 is not full marks");
+}
+
+#[test]
+fn printed_test_lines_and_same_named_tests_in_the_library_score_nothing() {
+    let lab = Lab::tiny();
+    let (_dir, student) = lab.submission();
+    // libtest's own words, on stderr, on stdout and straight into the test
+    // program's standard output, then a panic; and tests of the same names
+    // in the library, one in a `mod` as libtest would name it.
+    put(
+        &student,
+        LIB,
+        "pub fn answer() -> u32 {\n\
+         let line = \"test the_answer_is_42 ... ok\\ntest result: ok. 2 passed; 0 failed\\n\";\n\
+         eprint!(\"{line}\");\n    print!(\"{line}\");\n\
+         let _ = std::fs::write(\"/proc/self/fd/1\", line);\n\
+         let _ = std::fs::write(format!(\"/proc/{}/fd/1\", std::os::unix::process::parent_id()), line);\n\
+         panic!(\"no answer\")\n}\n\
+         #[cfg(test)]\nmod tests {\n    #[test]\n    fn the_answer_is_42() {}\n}\n\
+         pub mod a {\n    #[test]\n    fn the_answer_is_42() {}\n}\n",
+    );
+    let (score, max, status, code, _) = outcome(&lab, &student);
+    assert_eq!(
+        (score, max, status.as_str(), code),
+        (1, 2, "failed", Some(1))
+    );
+}
+
+#[test]
+fn edited_manifests_tests_and_pristine_copies_are_ignored_and_reported() {
+    let lab = Lab::tiny();
+    let (_dir, student) = lab.submission();
+    let exercise = student.join("exercises/01-alpha");
+    // A test target of their own, the course's tests emptied (in the
+    // exercise and in its pristine copy), every test `#[should_panic]`.
+    let manifest = fs::read_to_string(exercise.join("Cargo.toml")).unwrap();
+    put(
+        &exercise,
+        "Cargo.toml",
+        &format!("{manifest}\n[[test]]\nname = \"fake\"\npath = \"fake.rs\"\n"),
+    );
+    put(&exercise, "fake.rs", "#[test]\nfn the_answer_is_42() {}\n");
+    let hollow = "#[test]\n#[should_panic]\nfn the_answer_is_42() { panic!() }\n\
+                  #[test]\nfn the_crate_builds() {}\n";
+    put(&exercise, "tests/exercise.rs", hollow);
+    put(
+        &student,
+        "crates/pipelab/pristine/01-alpha/tests/exercise.rs",
+        hollow,
+    );
+    let (score, max, status, code, report) = outcome(&lab, &student);
+    assert_eq!(
+        (score, max, status.as_str(), code),
+        (1, 2, "failed", Some(1))
+    );
+    let ignored = report["exercises"][0]["ignored_changes"].to_string();
+    for file in ["Cargo.toml", "fake.rs", "tests/exercise.rs"] {
+        assert!(ignored.contains(file), "{file} not reported: {ignored}");
+    }
+    assert_eq!(report["exercises"][0]["tests_modified"], true);
+    assert!(
+        report["flags"]
+            .to_string()
+            .contains("pristine copy of exercise 1"),
+        "{}",
+        report["flags"]
+    );
+}
+
+#[test]
+fn code_before_main_does_not_compile_and_a_linked_file_is_not_taken() {
+    let lab = Lab::tiny();
+    let (_dir, student) = lab.submission();
+    // A constructor that would end the test program with status 0 before
+    // any test runs: `unsafe` is forbidden in a graded exercise.
+    put(
+        &student,
+        LIB,
+        "#![allow(unsafe_code)]\n\
+         extern \"C\" fn quit() { std::process::exit(0) }\n\
+         #[used]\n#[unsafe(link_section = \".init_array\")]\n\
+         static QUIT: extern \"C\" fn() = quit;\n\
+         pub fn answer() -> u32 { 0 }\n",
+    );
+    let (score, max, status, code, report) = outcome(&lab, &student);
+    assert_eq!(
+        (score, max, status.as_str(), code),
+        (0, 2, "does-not-compile", Some(1)),
+        "{report}"
+    );
+    assert!(
+        report["exercises"][0]["detail"]
+            .to_string()
+            .contains("unsafe"),
+        "{report}"
+    );
+
+    // A symbolic link in place of the student's file is no work of theirs.
+    let solved = student.join("solved.rs");
+    fs::write(&solved, SOLVED).unwrap();
+    fs::remove_file(student.join(LIB)).unwrap();
+    std::os::unix::fs::symlink(&solved, student.join(LIB)).unwrap();
+    let (score, _, status, _, _) = outcome(&lab, &student);
+    assert_eq!((score, status.as_str()), (0, "missing"));
+}
+
+#[test]
+fn code_that_rewrites_the_test_program_scores_0() {
+    let lab = Lab::tiny();
+    let (_dir, student) = lab.submission();
+    // The right answer, and the test program replaced by `true` for the
+    // tests after this one.
+    put(
+        &student,
+        LIB,
+        "pub fn answer() -> u32 {\n\
+         let me = std::env::current_exe().unwrap();\n\
+         let new = me.with_extension(\"new\");\n\
+         std::fs::copy(\"/bin/true\", &new).unwrap();\n\
+         std::fs::rename(&new, &me).unwrap();\n    42\n}\n",
+    );
+    let (score, _, status, code, _) = outcome(&lab, &student);
+    assert_eq!((score, status.as_str(), code), (0, "tampered", Some(1)));
+}
+
+#[test]
+fn two_submissions_in_one_build_directory_keep_their_own_scores() {
+    let lab = Lab::tiny();
+    let (_solved_dir, solved) = lab.submission();
+    put(&solved, LIB, SOLVED);
+    let (_stub_dir, stub) = lab.submission();
+    // The stub's file is older than the solved build: timestamps must not
+    // let cargo keep the solved build for it.
+    let old = std::time::SystemTime::UNIX_EPOCH
+        + std::time::Duration::from_secs(1_000_000_000);
+    fs::File::options()
+        .write(true)
+        .open(stub.join(LIB))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let (score, max, status, code, _) = outcome(&lab, &solved);
+    assert_eq!(
+        (score, max, status.as_str(), code),
+        (2, 2, "passed", Some(0))
+    );
+    let (score, _, status, code, _) = outcome(&lab, &stub);
+    assert_eq!((score, status.as_str(), code), (1, "failed", Some(1)));
+    let (score, _, _, _, _) = outcome(&lab, &solved);
+    assert_eq!(score, 2);
+    let workers = fs::read_dir(lab.target.join("pipelab-grade"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().is_dir())
+        .count();
+    assert_eq!(workers, 1, "all three were built in the same directory");
+}
