@@ -109,7 +109,6 @@ pub fn grade(
         &submission,
         &selected,
         Duration::from_secs(limit),
-        false,
     )?;
     let text = report::render(&report, format)?;
     match out {

@@ -1,4 +1,4 @@
-//! Building one exercise for grading: only its own test targets (the files
+//! Building exercises for grading: only their own test targets (the files
 //! of the course's tests/, never a target a manifest could add), in the
 //! grading tree, into the worker's target directory.
 
@@ -13,7 +13,7 @@ use crate::course::cargo;
 use crate::libtest::{head, last_line};
 use crate::{Problem, supervise};
 
-/// How long one exercise's build may take before it is stopped.
+/// How long a submission's build may take before it is stopped.
 pub const BUILD_LIMIT: Duration = Duration::from_secs(900);
 
 /// The programs a build made: the test programs to run, and every program
@@ -80,18 +80,26 @@ struct Diagnostic {
     rendered: Option<String>,
 }
 
-/// `cargo test --no-run -p PACKAGE --test NAME...` in `tree`, for the test
-/// targets named `targets` (the course's tests/*.rs file stems).
+/// One package to build: its name and its directory in the tree.
+pub struct Package {
+    pub name: String,
+    pub dir: PathBuf,
+}
+
+/// `cargo build --keep-going --test NAME... -p PACKAGE...` in `tree`: the
+/// test targets named `targets` (the course's tests/*.rs file stems) of
+/// every package at once, so that cargo starts once and compiles them side
+/// by side, and one that does not compile stops no other. What each
+/// package got, in the order given.
 pub fn build(
     tree: &Path,
     target_dir: &Path,
-    package: &str,
-    exercise_dir: &Path,
+    packages: &[Package],
     targets: &[String],
-) -> Result<Built, Problem> {
+) -> Result<Vec<Built>, Problem> {
     let mut command = Command::new(cargo());
     command
-        .args(["test", "--no-run", "--message-format=json", "-p", package])
+        .args(["build", "--keep-going", "--message-format=json"])
         .arg("--manifest-path")
         .arg(tree.join("Cargo.toml"))
         .arg("--target-dir")
@@ -102,29 +110,41 @@ pub fn build(
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_BUILD_RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    for package in packages {
+        command.args(["-p", &package.name]);
+    }
     for target in targets {
         command.args(["--test", target]);
     }
     let done = supervise::run(&mut command, BUILD_LIMIT)
         .map_err(|error| Problem::fail(format!("cannot run cargo: {error}")))?;
     if done.timed_out() {
-        return Ok(Built::Failed(format!(
+        let why = format!(
             "the build took more than {} s and was stopped",
             BUILD_LIMIT.as_secs()
-        )));
+        );
+        return Ok(packages
+            .iter()
+            .map(|_| Built::Failed(why.clone()))
+            .collect());
     }
-    let manifest = exercise_dir.join("Cargo.toml");
-    let mut tests = Vec::new();
-    let mut all = Vec::new();
-    let mut first_error = None;
+    let mut found: Vec<(Vec<PathBuf>, Vec<Identity>, Option<String>)> =
+        packages
+            .iter()
+            .map(|_| (Vec::new(), Vec::new(), None))
+            .collect();
     for line in done.stdout.lines() {
         let Ok(message) = serde_json::from_str::<Message>(line) else {
             continue;
         };
+        let Some(index) = packages.iter().position(|p| {
+            message.manifest_path.as_deref() == Some(&p.dir.join("Cargo.toml"))
+        }) else {
+            continue;
+        };
+        let (tests, all, first_error) = &mut found[index];
         match message.reason.as_str() {
-            "compiler-artifact"
-                if message.manifest_path.as_deref() == Some(&manifest) =>
-            {
+            "compiler-artifact" => {
                 if let Some(path) = message.executable {
                     if message.profile.is_some_and(|p| p.test) {
                         tests.push(path.clone());
@@ -133,7 +153,7 @@ pub fn build(
                 }
             }
             "compiler-message" if first_error.is_none() => {
-                first_error = message
+                *first_error = message
                     .message
                     .filter(|diagnostic| diagnostic.level == "error")
                     .and_then(|diagnostic| diagnostic.rendered);
@@ -141,12 +161,17 @@ pub fn build(
             _ => {}
         }
     }
-    if !done.status.is_some_and(|s| s.success()) || tests.is_empty() {
-        let why = match first_error {
-            Some(error) => head(error.trim_end(), 25),
-            None => format!("cargo: {}", last_line(&done.stderr)),
-        };
-        return Ok(Built::Failed(why));
-    }
-    Ok(Built::Programs(Programs { tests, all }))
+    Ok(found
+        .into_iter()
+        .map(|(tests, all, first_error)| {
+            if tests.is_empty() || first_error.is_some() {
+                Built::Failed(match first_error {
+                    Some(error) => head(error.trim_end(), 25),
+                    None => format!("cargo: {}", last_line(&done.stderr)),
+                })
+            } else {
+                Built::Programs(Programs { tests, all })
+            }
+        })
+        .collect())
 }

@@ -19,8 +19,8 @@ use nix::fcntl::{Flock, FlockArg};
 
 use crate::course::{Lesson, Workspace, target_dir};
 use crate::grade::{ExerciseReport, Report, TestReport, test_names};
-use crate::{Problem, fingerprint, ui};
-use build::Built;
+use crate::{Problem, fingerprint};
+use build::{Built, Package};
 use tree::{Taken, Tree};
 
 /// A place to build submissions in, held by one grader at a time: a tree
@@ -89,18 +89,26 @@ pub fn grade(
     submission: &Path,
     lessons: &[&Lesson],
     limit: Duration,
-    quiet: bool,
 ) -> Result<Report, Problem> {
-    let mut exercises = Vec::new();
+    let mut exercises = lessons
+        .iter()
+        .map(|lesson| blank(workspace, lesson, submission))
+        .collect::<Result<Vec<_>, _>>()?;
+    let outcome = grade_all(
+        workspace,
+        worker,
+        submission,
+        lessons,
+        limit,
+        &mut exercises,
+    );
+    // The next submission must never find this one's files.
     for lesson in lessons {
-        if !quiet {
-            ui::progress(&format!("grading exercise {}...", lesson.number));
-        }
-        let result =
-            grade_exercise(workspace, worker, submission, lesson, limit);
-        // The next submission must never find this one's files.
         worker.tree.clear(lesson)?;
-        exercises.push(result?);
+    }
+    outcome?;
+    for (lesson, report) in lessons.iter().zip(&mut exercises) {
+        score(lesson, report);
     }
     let mut flags = Vec::new();
     // Only what the submission holds and changed: a folder of exercises
@@ -136,28 +144,28 @@ pub fn grade(
     })
 }
 
-fn grade_exercise(
+/// An exercise's report before anything ran: every test of the course's
+/// copy, failed, and the most it can earn.
+fn blank(
     workspace: &Workspace,
-    worker: &Worker,
-    submission: &Path,
     lesson: &Lesson,
-    limit: Duration,
+    submission: &Path,
 ) -> Result<ExerciseReport, Problem> {
     let shipped = tree::shipped_dir(workspace, lesson);
     let names = test_names(&shipped.join("tests"))?;
     let per_test = workspace.course.points_per_test.unwrap_or(1);
-    let package = lesson.exercise.clone().unwrap_or_default();
-    let mut report = ExerciseReport {
+    let ignored_changes = ignored_changes(lesson, &shipped, submission)?;
+    Ok(ExerciseReport {
         number: lesson.number,
         slug: lesson.slug.clone(),
-        package: package.clone(),
+        package: lesson.exercise.clone().unwrap_or_default(),
         status: "failed",
         score: 0,
         max_score: lesson.points.unwrap_or(per_test * names.len() as u32),
         tests_passed: 0,
         tests_total: names.len(),
-        tests_modified: false,
-        ignored_changes: ignored_changes(lesson, &shipped, submission)?,
+        tests_modified: ignored_changes.iter().any(|f| f.starts_with("tests/")),
+        ignored_changes,
         detail: None,
         seconds: 0.0,
         tests: names
@@ -170,56 +178,122 @@ fn grade_exercise(
                 seconds: 0.0,
             })
             .collect(),
-    };
-    report.tests_modified = report
-        .ignored_changes
-        .iter()
-        .any(|file| file.starts_with("tests/"));
-    let started = Instant::now();
-    let outcome = build_and_run(
-        workspace,
-        worker,
-        submission,
-        lesson,
-        limit,
-        &mut report,
-    );
-    report.seconds = started.elapsed().as_secs_f64();
-    outcome?;
+    })
+}
+
+/// The points: per test, or all or nothing with `points`; nothing at all
+/// for an exercise that is missing, did not compile or tampered.
+fn score(lesson: &Lesson, report: &mut ExerciseReport) {
     report.tests_passed = report.tests.iter().filter(|t| t.passed).count();
-    let all_pass = !report.tests.is_empty()
-        && report.tests_passed == report.tests.len()
-        && report.status == "failed";
-    if all_pass {
+    let all_pass =
+        !report.tests.is_empty() && report.tests_passed == report.tests.len();
+    if all_pass && report.status == "failed" {
         report.status = "passed";
     }
-    report.score = match lesson.points {
-        _ if !matches!(report.status, "passed" | "failed" | "timed-out") => 0,
-        Some(points) => {
-            if all_pass {
-                points
-            } else {
-                0
-            }
+    report.score = match (report.status, lesson.points) {
+        ("passed", Some(points)) => points,
+        ("passed" | "failed" | "timed-out", None) => {
+            report.tests.iter().map(|t| t.score).sum()
         }
-        None => report.tests.iter().map(|t| t.score).sum(),
+        _ => 0,
     };
     if report.score == 0 {
         for test in &mut report.tests {
             test.score = 0;
         }
     }
-    Ok(report)
 }
 
-/// Fills `report` in: takes, builds and runs. A status other than "failed"
+/// Takes, builds and runs every exercise. A status other than "failed"
 /// set here is final.
-fn build_and_run(
+fn grade_all(
     workspace: &Workspace,
     worker: &Worker,
     submission: &Path,
-    lesson: &Lesson,
+    lessons: &[&Lesson],
     limit: Duration,
+    reports: &mut [ExerciseReport],
+) -> Result<(), Problem> {
+    // Exercises with the same test targets build in one cargo run.
+    let mut groups: Vec<(Vec<String>, Vec<usize>)> = Vec::new();
+    for (index, lesson) in lessons.iter().enumerate() {
+        if let Taken::Missing(why) =
+            worker.tree.take(workspace, lesson, submission)?
+        {
+            reports[index].status = "missing";
+            reports[index].detail = Some(why);
+            continue;
+        }
+        let tests = worker.tree.exercise_dir(lesson).join("tests");
+        let targets = test_targets(&tests)?;
+        match groups.iter_mut().find(|(t, _)| *t == targets) {
+            Some((_, members)) => members.push(index),
+            None => groups.push((targets, vec![index])),
+        }
+    }
+    let mut built = Vec::new();
+    for (targets, members) in groups {
+        let started = Instant::now();
+        let packages: Vec<Package> = members
+            .iter()
+            .map(|&index| Package {
+                name: reports[index].package.clone(),
+                dir: worker.tree.exercise_dir(lessons[index]),
+            })
+            .collect();
+        let outcome = build::build(
+            &worker.tree.root,
+            &worker.target,
+            &packages,
+            &targets,
+        )?;
+        let share = started.elapsed().as_secs_f64() / members.len() as f64;
+        for (index, outcome) in members.into_iter().zip(outcome) {
+            let report = &mut reports[index];
+            report.seconds += share;
+            match outcome {
+                Built::Programs(programs) => built.push((index, programs)),
+                Built::Failed(error) => {
+                    report.status = "does-not-compile";
+                    report.detail = Some(error);
+                    for test in &mut report.tests {
+                        test.message =
+                            Some("the exercise does not compile".into());
+                    }
+                }
+            }
+        }
+    }
+    // Any exercise's code could rewrite any program built here.
+    let every: Vec<build::Identity> = built
+        .iter()
+        .flat_map(|(_, programs)| programs.all.iter().cloned())
+        .collect();
+    for (index, programs) in &built {
+        let started = Instant::now();
+        let dir = worker.tree.exercise_dir(lessons[*index]);
+        run_tests(
+            &programs.tests,
+            &every,
+            &dir,
+            limit,
+            lessons[*index],
+            workspace,
+            &mut reports[*index],
+        )?;
+        reports[*index].seconds += started.elapsed().as_secs_f64();
+    }
+    Ok(())
+}
+
+/// Runs each of the report's tests alone, within one `limit` for all.
+fn run_tests(
+    programs: &[PathBuf],
+    every: &[build::Identity],
+    dir: &Path,
+    limit: Duration,
+    lesson: &Lesson,
+    workspace: &Workspace,
     report: &mut ExerciseReport,
 ) -> Result<(), Problem> {
     let per_test = if lesson.points.is_some() {
@@ -227,41 +301,14 @@ fn build_and_run(
     } else {
         workspace.course.points_per_test.unwrap_or(1)
     };
-    if let Taken::Missing(why) =
-        worker.tree.take(workspace, lesson, submission)?
-    {
-        report.status = "missing";
-        report.detail = Some(why);
-        return Ok(());
-    }
-    let dir = worker.tree.exercise_dir(lesson);
-    let targets = test_targets(&dir.join("tests"))?;
-    let built = build::build(
-        &worker.tree.root,
-        &worker.target,
-        &report.package,
-        &dir,
-        &targets,
-    )?;
-    let programs = match built {
-        Built::Programs(programs) => programs,
-        Built::Failed(error) => {
-            report.status = "does-not-compile";
-            report.detail = Some(error);
-            for test in &mut report.tests {
-                test.message = Some("the exercise does not compile".into());
-            }
-            return Ok(());
-        }
-    };
     let mut listed = Vec::new();
-    for program in &programs.tests {
+    for program in programs {
         for name in run::list(program)? {
             listed.push((program.clone(), name));
         }
     }
     let deadline = Instant::now() + limit;
-    let untouched = || programs.all.iter().all(build::Identity::unchanged);
+    let untouched = || every.iter().all(build::Identity::unchanged);
     for test in &mut report.tests {
         let Some((program, full_name)) =
             listed.iter().find(|(_, n)| same_test(n, &test.name))
@@ -282,8 +329,7 @@ fn build_and_run(
             ));
             continue;
         }
-        let ran =
-            run::run_one(program, full_name, &dir, &report.package, left)?;
+        let ran = run::run_one(program, full_name, dir, &report.package, left)?;
         test.passed = ran.passed;
         test.score = if ran.passed { per_test } else { 0 };
         test.message = ran.message;
