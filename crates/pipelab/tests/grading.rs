@@ -232,3 +232,104 @@ fn two_submissions_in_one_build_directory_keep_their_own_scores() {
         .count();
     assert_eq!(workers, 1, "all three were built in the same directory");
 }
+
+/// Grades `submission` as JUnit into a file and parses it with a strict
+/// XML 1.0 parser, checking what JUnit's schema requires: `tests`,
+/// `failures` and `errors` on the root and on every suite, each equal to
+/// what its test cases hold.
+fn junit(lab: &Lab, submission: &Path) -> String {
+    let out = lab.state.path().join("grade.xml");
+    let done = lab.run_within(
+        BUILDS,
+        &[
+            "grade",
+            "--format",
+            "junit",
+            "--submission",
+            submission.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(done.status.code(), Some(1), "{done:?}");
+    let text = fs::read_to_string(&out).unwrap();
+    let document = roxmltree::Document::parse(&text)
+        .unwrap_or_else(|error| panic!("not well-formed XML: {error}\n{text}"));
+    let root = document.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let number = |node: roxmltree::Node, name: &str| -> usize {
+        node.attribute(name)
+            .unwrap_or_else(|| {
+                panic!("<{}> has no {name}", node.tag_name().name())
+            })
+            .parse()
+            .unwrap()
+    };
+    let mut totals = [0; 3];
+    for suite in root.children().filter(|n| n.has_tag_name("testsuite")) {
+        assert!(suite.attribute("name").is_some());
+        let cases: Vec<_> = suite
+            .children()
+            .filter(|n| n.has_tag_name("testcase"))
+            .collect();
+        let with = |tag: &str| {
+            cases
+                .iter()
+                .filter(|c| c.children().any(|n| n.has_tag_name(tag)))
+                .count()
+        };
+        let counts = [cases.len(), with("failure"), with("error")];
+        assert_eq!(
+            [
+                number(suite, "tests"),
+                number(suite, "failures"),
+                number(suite, "errors")
+            ],
+            counts
+        );
+        for case in &cases {
+            assert!(case.attribute("name").is_some());
+            assert!(case.attribute("classname").is_some());
+        }
+        for (total, count) in totals.iter_mut().zip(counts) {
+            *total += count;
+        }
+    }
+    assert_eq!(
+        [
+            number(root, "tests"),
+            number(root, "failures"),
+            number(root, "errors")
+        ],
+        totals
+    );
+    text
+}
+
+#[test]
+fn junit_is_well_formed_with_control_characters_and_compile_errors() {
+    let lab = Lab::tiny();
+    let (_dir, student) = lab.submission();
+    // A panic message with a terminal's colour codes, a NUL and a form
+    // feed: XML 1.0 cannot hold them even as character references.
+    put(
+        &student,
+        LIB,
+        "pub fn answer() -> u32 {\n    \
+         panic!(\"\\x1b[31mred\\x1b[0m <&> \\0 \\x0c \\\"quoted\\\"\")\n}\n",
+    );
+    let text = junit(&lab, &student);
+    assert!(text.contains("failures=\"1\" errors=\"0\""), "{text}");
+    assert!(text.contains("\\u{1b}[31mred"), "{text}");
+
+    // A compile error is an error, not a failure: no test ran.
+    put(
+        &student,
+        LIB,
+        "pub fn answer() -> u32 { \"not a number\" }\n",
+    );
+    let text = junit(&lab, &student);
+    assert!(text.contains("failures=\"0\" errors=\"2\""), "{text}");
+    assert!(text.contains("<error message="), "{text}");
+    assert!(text.contains("mismatched types"), "{text}");
+}
