@@ -24,6 +24,7 @@ mod grade_class;
 mod grading;
 mod handout;
 mod hint;
+mod leak;
 mod libtest;
 mod overview;
 mod pristine;

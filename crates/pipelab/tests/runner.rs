@@ -399,15 +399,30 @@ fn a_handout_has_no_solutions_builds_without_them_and_says_so() {
     assert_eq!(again.status.code(), Some(1));
     assert!(again.stderr.contains("not empty"), "{}", again.stderr);
 
-    // A solution's code that found its way into an exercise is caught.
-    fs::write(lab.path("exercises/01-alpha/src/lib.rs"), SOLVED).unwrap();
-    let leaked =
-        lab.lab(&["handout", out.path().join("leaky").to_str().unwrap()]);
+    // A solution's code that found its way into an exercise is caught,
+    // a comment line added or not, and nothing is left on disk.
+    let solution = "pub fn answer() -> u32 {\n    let tens = 4 * 10;\n    \
+                    let units = 2;\n    let total = tens + units;\n    total\n}\n";
+    fs::write(lab.path("solutions/01-alpha/src/lib.rs"), solution).unwrap();
+    fs::write(
+        lab.path("exercises/01-alpha/src/lib.rs"),
+        format!("// my own work, honest\n{solution}"),
+    )
+    .unwrap();
+    let refused = tempfile::tempdir().unwrap();
+    let leaky = refused.path().join("leaky");
+    let leaked = lab.lab(&["handout", leaky.to_str().unwrap()]);
     assert_eq!(leaked.status.code(), Some(1));
     assert!(
-        leaked.stderr.contains("solutions/01-alpha/src/lib.rs"),
+        leaked.stderr.contains("exercises/01-alpha/src/lib.rs")
+            && leaked.stderr.contains("solutions/01-alpha/src/lib.rs"),
         "{}",
         leaked.stderr
+    );
+    assert_eq!(
+        fs::read_dir(refused.path()).unwrap().count(),
+        0,
+        "a refused handout leaves nothing behind"
     );
 }
 
