@@ -333,3 +333,39 @@ fn junit_is_well_formed_with_control_characters_and_compile_errors() {
     assert!(text.contains("<error message="), "{text}");
     assert!(text.contains("mismatched types"), "{text}");
 }
+
+#[test]
+fn classroom_gets_the_points_of_every_passing_test() {
+    let lab = Lab::tiny();
+    let (_dir, student) = lab.submission();
+    let out = lab.state.path().join("classroom.json");
+    let done = lab.run_within(
+        BUILDS,
+        &[
+            "grade",
+            "--format",
+            "classroom",
+            "--submission",
+            student.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(done.status.code(), Some(1));
+    let result: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&out).unwrap()).unwrap();
+    // What GitHub Classroom's reporter adds up: max_score, and each test's
+    // score. The stub passes one test of two: one point, not zero.
+    assert_eq!(result["version"], 1);
+    assert_eq!(result["status"], "fail");
+    assert_eq!(result["max_score"], 2);
+    let tests = result["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), 2);
+    let earned: u64 = tests.iter().map(|t| t["score"].as_u64().unwrap()).sum();
+    assert_eq!(earned, 1, "{result}");
+    assert!(
+        tests.iter().any(|t| t["status"] == "pass")
+            && tests.iter().any(|t| t["status"] == "fail"),
+        "{result}"
+    );
+}
