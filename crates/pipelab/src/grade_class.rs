@@ -58,7 +58,7 @@ pub fn grade_class(workspace: &Workspace, options: &Options) -> Outcome {
         )));
     }
     let dir = options.submissions.canonicalize()?;
-    let mut students = student_dirs(&dir)?;
+    let students = student_dirs(&dir)?;
     let roster = match &options.roster {
         Some(path) => Some(read_roster(path)?),
         None => None,
@@ -133,7 +133,6 @@ pub fn grade_class(workspace: &Workspace, options: &Options) -> Outcome {
             }
         }
     }
-    students.clear();
     let columns: Vec<String> = lessons.iter().map(|l| l.dir_name()).collect();
     let csv_path = out.join("grades.csv");
     let json_path = out.join("grades.json");
