@@ -106,6 +106,11 @@ pub fn build(
         .arg(target_dir)
         .current_dir(tree)
         .env("CARGO_TERM_COLOR", "never")
+        // Every exercise is rebuilt from scratch for each submission:
+        // incremental state and debug information are only work to write
+        // (panic locations need neither).
+        .env("CARGO_INCREMENTAL", "0")
+        .env("CARGO_PROFILE_DEV_DEBUG", "0")
         // A submission's build never reads the grader's own flags.
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_BUILD_RUSTFLAGS")
