@@ -117,6 +117,16 @@ fn unknown_lessons_and_bad_arguments_are_one_line_and_status_2() {
         &lab.lab(&["frobnicate"]),
         "an unknown command",
     );
+    let line = assert_one_line_usage_error(
+        &lab.lab(&["grade", "--submission", "/no/such/copy"]),
+        "grade --submission /no/such/copy",
+    );
+    assert!(line.contains("/no/such/copy"), "{line}");
+    let line = assert_one_line_usage_error(
+        &lab.lab(&["grade-class", "/no/such/class"]),
+        "grade-class /no/such/class",
+    );
+    assert!(line.contains("/no/such/class"), "{line}");
 }
 
 #[test]
