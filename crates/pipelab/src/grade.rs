@@ -103,13 +103,20 @@ pub fn grade(
     // trace it. (It protects nothing from root.)
     let _ = nix::sys::prctl::set_dumpable(false);
     let worker = Worker::claim(workspace)?;
-    let report = grading::grade(
+    let mut report = grading::grade(
         workspace,
         &worker,
         &submission,
         &selected,
         Duration::from_secs(limit),
     )?;
+    if submission == workspace.root {
+        report.flags.push(
+            "graded the course's own copy: a self-check, not a grade \
+             (an instructor grades with --submission)"
+                .into(),
+        );
+    }
     let text = report::render(&report, format)?;
     match out {
         Some(path) => {
