@@ -41,14 +41,20 @@ fn outcome(
 fn points_in_the_students_course_toml_count_for_nothing() {
     let lab = Lab::tiny();
     let (_dir, student) = lab.submission();
-    // Zero points everywhere, and the exercise's lesson removed.
+    // Zero points everywhere, and the exercise's lesson removed from the
+    // course (only lesson 2 is left), with its pristine copy.
     let course = fs::read_to_string(student.join("course.toml")).unwrap();
-    let cut = course.find("[[lessons]]").unwrap();
+    let second = course.rfind("[[lessons]]").unwrap();
     put(
         &student,
         "course.toml",
-        &format!("title = \"x\"\npoints_per_test = 0\n{}", &course[cut..])
-            .replace("number = 1", "number = 1\npoints = 0"),
+        &format!("title = \"x\"\npoints_per_test = 0\n{}", &course[second..])
+            .replace("number = 2", "number = 2\npoints = 0"),
+    );
+    assert!(
+        !fs::read_to_string(student.join("course.toml"))
+            .unwrap()
+            .contains("number = 1")
     );
     fs::remove_dir_all(student.join("crates/pipelab/pristine/01-alpha"))
         .unwrap();
