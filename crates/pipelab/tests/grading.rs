@@ -375,3 +375,47 @@ fn classroom_gets_the_points_of_every_passing_test() {
         "{result}"
     );
 }
+
+#[test]
+fn a_file_included_from_outside_the_exercise_is_not_graded() {
+    let lab = Lab::tiny();
+    let (_dir, student) = lab.submission();
+    // The course's own solution, on the grader's disk, compiled in as the
+    // student's work; and a file read at compile time with include_str!.
+    let solution = lab.path("solutions/01-alpha/src/lib.rs");
+    put(
+        &student,
+        LIB,
+        &format!(
+            "#[path = {:?}]\nmod theirs;\npub use theirs::answer;\n",
+            solution.display().to_string()
+        ),
+    );
+    let (score, _, status, code, report) = outcome(&lab, &student);
+    assert_eq!((score, status.as_str(), code), (0, "tampered", Some(1)));
+    assert!(
+        report["exercises"][0]["detail"]
+            .to_string()
+            .contains("solutions/01-alpha/src/lib.rs"),
+        "{report}"
+    );
+    put(
+        &student,
+        LIB,
+        "pub fn answer() -> u32 {\n    \
+         include_str!(\"/etc/passwd\").len() as u32 * 0 + 42\n}\n",
+    );
+    let (score, _, status, _, _) = outcome(&lab, &student);
+    assert_eq!((score, status.as_str()), (0, "tampered"));
+
+    // A second file of theirs is not taken (student_files names only
+    // src/lib.rs): the library that needs it does not compile.
+    put(&student, LIB, "mod more;\npub use more::answer;\n");
+    put(
+        &student,
+        "exercises/01-alpha/src/more.rs",
+        "pub fn answer() -> u32 {\n    42\n}\n",
+    );
+    let (_, _, status, _, _) = outcome(&lab, &student);
+    assert_eq!(status, "does-not-compile");
+}

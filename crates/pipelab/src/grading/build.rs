@@ -21,6 +21,45 @@ pub const BUILD_LIMIT: Duration = Duration::from_secs(900);
 pub struct Programs {
     pub tests: Vec<PathBuf>,
     pub all: Vec<Identity>,
+    /// Everything the build wrote for the package (libraries too).
+    pub outputs: Vec<PathBuf>,
+}
+
+/// Every source file rustc read to build `outputs` (from the dep-info
+/// files beside them): a student's file can `include!` or `#[path]` any
+/// file the grader can read, the course's solutions among them.
+pub fn sources_read(tree: &Path, outputs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for output in outputs {
+        let name = output
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let stem = name.split('.').next().unwrap_or_default().to_string();
+        let dir = output.parent().unwrap_or(Path::new(""));
+        let candidates = [
+            dir.join(format!("{stem}.d")),
+            dir.join(format!("{}.d", stem.trim_start_matches("lib"))),
+        ];
+        for info in candidates.iter().filter(|c| c.is_file()) {
+            let text = std::fs::read_to_string(info).unwrap_or_default();
+            for line in text.lines().filter(|l| !l.starts_with('#')) {
+                let Some((_, deps)) = line.split_once(": ").or_else(|| {
+                    line.strip_suffix(':').map(|target| (target, target))
+                }) else {
+                    continue;
+                };
+                // Make's escaping: a space inside a path is "\ ".
+                let deps = deps.replace("\\ ", "\u{0}");
+                for dep in deps.split_whitespace() {
+                    found.push(tree.join(dep.replace('\u{0}', " ")));
+                }
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
 }
 
 /// A built program as it was when the build ended. A student's code runs
@@ -65,6 +104,8 @@ struct Message {
     reason: String,
     manifest_path: Option<PathBuf>,
     executable: Option<PathBuf>,
+    #[serde(default)]
+    filenames: Vec<PathBuf>,
     profile: Option<Profile>,
     message: Option<Diagnostic>,
 }
@@ -133,11 +174,13 @@ pub fn build(
             .map(|_| Built::Failed(why.clone()))
             .collect());
     }
-    let mut found: Vec<(Vec<PathBuf>, Vec<Identity>, Option<String>)> =
-        packages
-            .iter()
-            .map(|_| (Vec::new(), Vec::new(), None))
-            .collect();
+    // Per package: test programs, every program, every output, and the
+    // first error.
+    type Found = (Vec<PathBuf>, Vec<Identity>, Vec<PathBuf>, Option<String>);
+    let mut found: Vec<Found> = packages
+        .iter()
+        .map(|_| (Vec::new(), Vec::new(), Vec::new(), None))
+        .collect();
     for line in done.stdout.lines() {
         let Ok(message) = serde_json::from_str::<Message>(line) else {
             continue;
@@ -147,9 +190,10 @@ pub fn build(
         }) else {
             continue;
         };
-        let (tests, all, first_error) = &mut found[index];
+        let (tests, all, outputs, first_error) = &mut found[index];
         match message.reason.as_str() {
             "compiler-artifact" => {
+                outputs.extend(message.filenames);
                 if let Some(path) = message.executable {
                     if message.profile.is_some_and(|p| p.test) {
                         tests.push(path.clone());
@@ -168,14 +212,18 @@ pub fn build(
     }
     Ok(found
         .into_iter()
-        .map(|(tests, all, first_error)| {
+        .map(|(tests, all, outputs, first_error)| {
             if tests.is_empty() || first_error.is_some() {
                 Built::Failed(match first_error {
                     Some(error) => head(error.trim_end(), 25),
                     None => format!("cargo: {}", last_line(&done.stderr)),
                 })
             } else {
-                Built::Programs(Programs { tests, all })
+                Built::Programs(Programs {
+                    tests,
+                    all,
+                    outputs,
+                })
             }
         })
         .collect())

@@ -252,7 +252,20 @@ fn grade_all(
             let report = &mut reports[index];
             report.seconds += share;
             match outcome {
-                Built::Programs(programs) => built.push((index, programs)),
+                Built::Programs(programs) => {
+                    let dir = worker.tree.exercise_dir(lessons[index]);
+                    match outside(&worker.tree.root, &dir, &programs) {
+                        Some(file) => {
+                            report.status = "tampered";
+                            report.detail = Some(format!(
+                                "the exercise's code reads {}, outside the \
+                                 exercise (include! or #[path]): not graded",
+                                file.display()
+                            ));
+                        }
+                        None => built.push((index, programs)),
+                    }
+                }
                 Built::Failed(error) => {
                     report.status = "does-not-compile";
                     report.detail = Some(error);
@@ -284,6 +297,21 @@ fn grade_all(
         reports[*index].seconds += started.elapsed().as_secs_f64();
     }
     Ok(())
+}
+
+/// The first source file the build read from outside the exercise's own
+/// directory, if any.
+fn outside(
+    tree: &Path,
+    dir: &Path,
+    programs: &build::Programs,
+) -> Option<PathBuf> {
+    let dir = dir.canonicalize().ok()?;
+    build::sources_read(tree, &programs.outputs)
+        .into_iter()
+        .find(|file| {
+            !file.canonicalize().is_ok_and(|real| real.starts_with(&dir))
+        })
 }
 
 /// Runs each of the report's tests alone, within one `limit` for all.
