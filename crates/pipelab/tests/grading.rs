@@ -124,6 +124,13 @@ fn edited_manifests_tests_and_pristine_copies_are_ignored_and_reported() {
         &format!("{manifest}\n[[test]]\nname = \"fake\"\npath = \"fake.rs\"\n"),
     );
     put(&exercise, "fake.rs", "#[test]\nfn the_answer_is_42() {}\n");
+    // A runner of their own that prints the answers a runner-based test
+    // reads.
+    put(
+        &exercise,
+        "src/main.rs",
+        "fn main() {\n    println!(\"answer: 42\");\n}\n",
+    );
     let hollow = "#[test]\n#[should_panic]\nfn the_answer_is_42() { panic!() }\n\
                   #[test]\nfn the_crate_builds() {}\n";
     put(&exercise, "tests/exercise.rs", hollow);
@@ -138,7 +145,7 @@ fn edited_manifests_tests_and_pristine_copies_are_ignored_and_reported() {
         (1, 2, "failed", Some(1))
     );
     let ignored = report["exercises"][0]["ignored_changes"].to_string();
-    for file in ["Cargo.toml", "fake.rs", "tests/exercise.rs"] {
+    for file in ["Cargo.toml", "fake.rs", "src/main.rs", "tests/exercise.rs"] {
         assert!(ignored.contains(file), "{file} not reported: {ignored}");
     }
     assert_eq!(report["exercises"][0]["tests_modified"], true);
