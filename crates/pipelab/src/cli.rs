@@ -76,18 +76,52 @@ pub enum Command {
     Solution { lesson: String },
 
     /// Score every exercise (for instructors and autograders).
+    ///
+    /// Run it in the instructor's copy of the course: course.toml, the
+    /// tests, manifests and runners come from there, and only each
+    /// exercise's student_files from the submission.
     Grade {
         /// Grade only these lessons' exercises (default: all).
         lessons: Vec<String>,
+        /// The student's copy of the course (default: this course, which
+        /// is only a self-check).
+        #[arg(long, value_name = "DIR")]
+        submission: Option<PathBuf>,
         /// Report format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Write the report to FILE instead of standard output.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
-        /// Stop an exercise's tests after this many seconds (it scores 0).
+        /// Stop an exercise's tests after this many seconds in all (the
+        /// tests it did not finish score 0).
         #[arg(long, value_name = "SECS", default_value_t = 60)]
         limit: u64,
+    },
+
+    /// Grade a class: every submission in DIR (one directory per student).
+    ///
+    /// Writes grades.csv and grades.json (to --out, default DIR's parent).
+    GradeClass {
+        /// A directory holding one directory (a clone or a folder) per student.
+        submissions: PathBuf,
+        /// Grade each clone's last commit before this time (git's date
+        /// syntax, e.g. "2026-12-01 23:59 +0000"); a folder is graded as is.
+        #[arg(long, value_name = "TIME")]
+        deadline: Option<String>,
+        /// A file with one student name a line: those without a submission
+        /// get a row flagged "missing".
+        #[arg(long, value_name = "FILE")]
+        roster: Option<PathBuf>,
+        /// Where to write grades.csv and grades.json.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Seconds each exercise's tests may take in all, per submission.
+        #[arg(long, value_name = "SECS", default_value_t = 60)]
+        limit: u64,
+        /// Submissions graded at once (default: the number of cores).
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
     },
 
     /// Write a student copy of the course, without the solutions, to DIR.
@@ -140,4 +174,6 @@ pub enum Format {
     Json,
     /// JUnit XML, for CI systems.
     Junit,
+    /// GitHub Classroom's result (points per test), for its reporter.
+    Classroom,
 }

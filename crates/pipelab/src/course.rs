@@ -38,12 +38,44 @@ pub struct Lesson {
     pub hints: Vec<String>,
     /// Points for the whole exercise, awarded when every test passes.
     pub points: Option<u32>,
+    /// The files of the exercise a student completes, relative to its
+    /// directory. Grading takes only these from a submission; everything
+    /// else (Cargo.toml, tests, the runner) comes from the course's copy.
+    #[serde(default = "default_student_files")]
+    pub student_files: Vec<String>,
+}
+
+fn default_student_files() -> Vec<String> {
+    vec!["src/lib.rs".to_string()]
 }
 
 impl Lesson {
     /// "01-pipe-fork": the directory name under lessons/, exercises/, solutions/.
     pub fn dir_name(&self) -> String {
         format!("{:02}-{}", self.number, self.slug)
+    }
+
+    /// `student_files` as paths, each checked to stay inside the exercise:
+    /// a declared `../../course.toml` would hand the student a trusted file.
+    pub fn student_paths(&self) -> Result<Vec<PathBuf>, Problem> {
+        self.student_files
+            .iter()
+            .map(|file| {
+                let path = PathBuf::from(file);
+                let inside = path.components().all(|part| {
+                    matches!(part, std::path::Component::Normal(_))
+                });
+                if inside && !file.is_empty() {
+                    Ok(path)
+                } else {
+                    Err(Problem::fail(format!(
+                        "course.toml: lesson {}'s student_files entry {file:?} \
+                         must be a path inside the exercise",
+                        self.number
+                    )))
+                }
+            })
+            .collect()
     }
 }
 

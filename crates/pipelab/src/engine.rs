@@ -128,7 +128,8 @@ enum Built {
 }
 
 /// Builds (when needed) and runs `target`'s tests. `trust_cache` false makes
-/// cargo decide freshness itself (grading never trusts the state file).
+/// cargo decide freshness itself (`verify` never trusts the state file;
+/// grading does not come here at all: see `grading`).
 pub fn check(
     workspace: &Workspace,
     state: &mut State,

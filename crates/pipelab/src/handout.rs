@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::course::{HANDOUT_MARKER, Workspace};
-use crate::{Outcome, Problem, fingerprint, pristine};
+use crate::{Outcome, Problem, fingerprint, leak, pristine};
 
 /// Top-level entries of the course that a handout leaves out.
 const LEFT_OUT: [&str; 4] = ["solutions", "target", "backups", "book/build"];
@@ -28,17 +28,54 @@ pub fn handout(workspace: &Workspace, dir: &Path) -> Outcome {
             dir.display()
         )));
     }
-    fs::create_dir_all(dir).map_err(|error| {
-        Problem::fail(format!("cannot create {}: {error}", dir.display()))
+    let name = dir.file_name().ok_or_else(|| {
+        Problem::usage(format!("{} names no directory", dir.display()))
     })?;
-    let dir = dir.canonicalize()?;
+    let parent = match dir.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    fs::create_dir_all(parent).map_err(|error| {
+        Problem::fail(format!("cannot create {}: {error}", parent.display()))
+    })?;
+    let dir = parent.canonicalize()?.join(name);
     if dir.starts_with(&workspace.root) {
-        let _ = fs::remove_dir(&dir);
         return Err(Problem::usage(
             "the handout must be written outside the course",
         ));
     }
+    // Written beside its place, then moved there once it is checked: a
+    // refused handout leaves nothing behind.
+    let partial = dir.with_file_name(format!(
+        ".{}.partial-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let written = write(workspace, &partial)
+        .and_then(|()| leak::check(workspace, &partial))
+        .and_then(|()| {
+            fs::rename(&partial, &dir).map_err(|error| {
+                Problem::fail(format!(
+                    "cannot write {}: {error}",
+                    dir.display()
+                ))
+            })
+        });
+    if let Err(problem) = written {
+        let _ = fs::remove_dir_all(&partial);
+        return Err(problem);
+    }
+    println!(
+        "Wrote a student copy of the course to {} (no solutions/; marked by {HANDOUT_MARKER}).",
+        dir.display()
+    );
+    println!("Check it with: cd {} && cargo test && cargo lab", dir.display());
+    Ok(ExitCode::SUCCESS)
+}
 
+/// The course without its solutions, at `dir`.
+fn write(workspace: &Workspace, dir: &Path) -> Result<(), Problem> {
+    fs::create_dir_all(dir)?;
     for relative in fingerprint::files(&workspace.root)? {
         if LEFT_OUT.iter().any(|left| relative.starts_with(left)) {
             continue;
@@ -63,14 +100,7 @@ pub fn handout(workspace: &Workspace, dir: &Path) -> Outcome {
     let text = fs::read_to_string(&manifest)?;
     fs::write(&manifest, without_solutions(&text)?)?;
     fs::write(dir.join(HANDOUT_MARKER), MARKER_TEXT)?;
-
-    check_no_solution_inside(workspace, &dir)?;
-    println!(
-        "Wrote a student copy of the course to {} (no solutions/; marked by {HANDOUT_MARKER}).",
-        dir.display()
-    );
-    println!("Check it with: cd {} && cargo test && cargo lab", dir.display());
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// The workspace manifest without `solutions/*` in its member lists.
@@ -99,33 +129,6 @@ pub fn without_solutions(manifest: &str) -> Result<String, Problem> {
         ));
     }
     Ok(rewritten)
-}
-
-/// Refuses a handout in which a file has the same contents as a solution's
-/// source: a sure sign that solution code got in.
-fn check_no_solution_inside(
-    workspace: &Workspace,
-    dir: &Path,
-) -> Result<(), Problem> {
-    let solutions = workspace.root.join("solutions");
-    let mut sources = Vec::new();
-    for relative in fingerprint::files(&solutions)? {
-        if relative.extension().is_some_and(|e| e == "rs") {
-            sources
-                .push((relative.clone(), fs::read(solutions.join(&relative))?));
-        }
-    }
-    for relative in fingerprint::files(dir)? {
-        let bytes = fs::read(dir.join(&relative))?;
-        if let Some((source, _)) = sources.iter().find(|(_, s)| *s == bytes) {
-            return Err(Problem::fail(format!(
-                "{} in the handout is a copy of solutions/{}: the handout is not safe to give out",
-                relative.display(),
-                source.display()
-            )));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

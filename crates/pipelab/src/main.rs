@@ -20,11 +20,15 @@ mod doctor;
 mod engine;
 mod fingerprint;
 mod grade;
+mod grade_class;
+mod grading;
 mod handout;
 mod hint;
+mod leak;
 mod libtest;
 mod overview;
 mod pristine;
+mod report;
 mod reset;
 mod run;
 mod state;
@@ -110,9 +114,34 @@ fn dispatch(cli: Cli) -> Outcome {
         Some(Command::Solution { lesson }) => {
             reset::solution(&course()?, &lesson)
         }
-        Some(Command::Grade { lessons, format, out, limit }) => {
-            grade::grade(&course()?, &lessons, format, out.as_deref(), limit)
+        Some(Command::Grade { lessons, submission, format, out, limit }) => {
+            grade::grade(
+                &course()?,
+                &lessons,
+                submission.as_deref(),
+                format,
+                out.as_deref(),
+                limit,
+            )
         }
+        Some(Command::GradeClass {
+            submissions,
+            deadline,
+            roster,
+            out,
+            limit,
+            jobs,
+        }) => grade_class::grade_class(
+            &course()?,
+            &grade_class::Options {
+                submissions,
+                deadline,
+                roster,
+                out,
+                limit,
+                jobs,
+            },
+        ),
         Some(Command::Handout { dir }) => handout::handout(&course()?, &dir),
         Some(Command::Doctor) => doctor::doctor(&course()?),
         Some(Command::Verify { limit }) => verify::verify(&course()?, limit),

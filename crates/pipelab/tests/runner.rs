@@ -9,153 +9,16 @@
 //! exercise 01 in a handout of this course. Nested cargo builds go to their
 //! own target directory, never the one the outer `cargo test` holds locked.
 
+mod common;
+
 use std::fs;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::*;
 use labkit::watchdog::{Finished, run};
-use tempfile::TempDir;
-
-const PIPELAB: &str = env!("CARGO_BIN_EXE_pipelab");
-
-/// A limit for commands that build nothing.
-const QUICK: Duration = Duration::from_secs(20);
-/// A limit for commands that build a tiny crate, or grade.
-const BUILDS: Duration = Duration::from_secs(240);
-
-/// A course to run the runner against, and a state directory of its own.
-struct Lab {
-    root: PathBuf,
-    state: TempDir,
-    target: PathBuf,
-    _dir: Option<TempDir>,
-}
-
-impl Lab {
-    /// The tiny course, fresh.
-    fn tiny() -> Lab {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("course");
-        write_tiny_course(&root);
-        let target = dir.path().join("target");
-        Lab {
-            root,
-            state: tempfile::tempdir().unwrap(),
-            target,
-            _dir: Some(dir),
-        }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(PIPELAB);
-        command.args(args);
-        self.environment(&mut command);
-        command
-    }
-
-    /// Points `command` (the runner, or a shell that starts it) at this lab.
-    fn environment(&self, command: &mut Command) {
-        command
-            .env("PIPELAB_ROOT", &self.root)
-            .env("PIPELAB_STATE_DIR", self.state.path())
-            .env("CARGO_TARGET_DIR", &self.target)
-            .env_remove("NO_COLOR");
-    }
-
-    /// Runs `cargo lab ARGS`, failing the test if it outlives `limit`.
-    fn run_within(&self, limit: Duration, args: &[&str]) -> Finished {
-        match run(&mut self.command(args), limit) {
-            Ok(done) => done,
-            Err(error) => panic!("`cargo lab {}`: {error}", args.join(" ")),
-        }
-    }
-
-    fn lab(&self, args: &[&str]) -> Finished {
-        self.run_within(QUICK, args)
-    }
-
-    fn path(&self, relative: &str) -> PathBuf {
-        self.root.join(relative)
-    }
-}
-
-fn write(path: &Path, text: &str) {
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, text).unwrap();
-}
-
-const STUB: &str = "//! The tiny exercise.\n\n\
-/// Returns the answer.\n\
-pub fn answer() -> u32 {\n    // TODO: return 42.\n    todo!(\"answer\")\n}\n";
-const SOLVED: &str =
-    "//! The tiny exercise, solved.\n\npub fn answer() -> u32 {\n    42\n}\n";
-const TESTS: &str = "#[test]\nfn the_answer_is_42() {\n    assert_eq!(ex01_alpha::answer(), 42, \"answer() must return 42\");\n}\n\n\
-#[test]\nfn the_crate_builds() {}\n";
-
-/// One lesson (alpha) with two programs, an exercise, a solution and its
-/// pristine copy; a second lesson (beta) that is coming soon.
-fn write_tiny_course(root: &Path) {
-    write(
-        &root.join("Cargo.toml"),
-        "[workspace]\nresolver = \"3\"\n\
-         members = [\"lessons/*\", \"exercises/*\", \"solutions/*\"]\n\
-         default-members = [\"lessons/*\", \"solutions/*\"]\n",
-    );
-    write(
-        &root.join("course.toml"),
-        "title = \"Tiny course\"\n\n\
-         [[lessons]]\nnumber = 1\nslug = \"alpha\"\ntitle = \"Alpha\"\ncrate = \"lesson01-alpha\"\n\
-         programs = [\"alpha-demo\", \"alpha-server\"]\ndemo = \"alpha-demo\"\n\
-         exercise = \"ex01-alpha\"\nsolution = \"sol01-alpha\"\n\
-         hints = [\"first, vague\", \"second, closer\", \"third, precise\"]\n\n\
-         [[lessons]]\nnumber = 2\nslug = \"beta\"\ntitle = \"Beta\"\ncrate = \"lesson02-beta\"\n\
-         exercise = \"ex02-beta\"\nsolution = \"sol02-beta\"\nhints = []\n",
-    );
-    let lesson = root.join("lessons/01-alpha");
-    write(
-        &lesson.join("Cargo.toml"),
-        "[package]\nname = \"lesson01-alpha\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
-         [[bin]]\nname = \"alpha-demo\"\npath = \"src/demo.rs\"\n\n\
-         [[bin]]\nname = \"alpha-server\"\npath = \"src/server.rs\"\n",
-    );
-    // The demo ends as its first argument says: an exit code, or a signal.
-    write(
-        &lesson.join("src/demo.rs"),
-        "fn main() {\n    match std::env::args().nth(1).as_deref() {\n        \
-         Some(\"abort\") => std::process::abort(),\n        \
-         _ => { println!(\"alpha demo\"); std::process::exit(3) }\n    }\n}\n",
-    );
-    write(
-        &lesson.join("src/server.rs"),
-        "fn main() {\n    let args: Vec<String> = std::env::args().skip(1).collect();\n    \
-         println!(\"server got {args:?}\");\n}\n",
-    );
-    let exercise = root.join("exercises/01-alpha");
-    write(
-        &exercise.join("Cargo.toml"),
-        "[package]\nname = \"ex01-alpha\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
-         [lib]\nname = \"ex01_alpha\"\n",
-    );
-    write(&exercise.join("src/lib.rs"), STUB);
-    write(&exercise.join("tests/exercise.rs"), TESTS);
-    let solution = root.join("solutions/01-alpha");
-    write(
-        &solution.join("Cargo.toml"),
-        "[package]\nname = \"sol01-alpha\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
-         [lib]\nname = \"ex01_alpha\"\npath = \"src/lib.rs\"\n\n\
-         [[test]]\nname = \"exercise\"\npath = \"../../exercises/01-alpha/tests/exercise.rs\"\n",
-    );
-    write(&solution.join("src/lib.rs"), SOLVED);
-    let pristine = root.join("crates/pipelab/pristine/01-alpha");
-    write(
-        &pristine.join("Cargo.toml"),
-        &fs::read_to_string(exercise.join("Cargo.toml")).unwrap(),
-    );
-    write(&pristine.join("src/lib.rs"), STUB);
-    write(&pristine.join("tests/exercise.rs"), TESTS);
-}
 
 /// Asserts a usage error: nothing on stdout, one line on stderr, status 2.
 fn assert_one_line_usage_error(done: &Finished, what: &str) -> String {
@@ -251,6 +114,16 @@ fn unknown_lessons_and_bad_arguments_are_one_line_and_status_2() {
         &lab.lab(&["frobnicate"]),
         "an unknown command",
     );
+    let line = assert_one_line_usage_error(
+        &lab.lab(&["grade", "--submission", "/no/such/copy"]),
+        "grade --submission /no/such/copy",
+    );
+    assert!(line.contains("/no/such/copy"), "{line}");
+    let line = assert_one_line_usage_error(
+        &lab.lab(&["grade-class", "/no/such/class"]),
+        "grade-class /no/such/class",
+    );
+    assert!(line.contains("/no/such/class"), "{line}");
 }
 
 #[test]
@@ -511,15 +384,30 @@ fn a_handout_has_no_solutions_builds_without_them_and_says_so() {
     assert_eq!(again.status.code(), Some(1));
     assert!(again.stderr.contains("not empty"), "{}", again.stderr);
 
-    // A solution's code that found its way into an exercise is caught.
-    fs::write(lab.path("exercises/01-alpha/src/lib.rs"), SOLVED).unwrap();
-    let leaked =
-        lab.lab(&["handout", out.path().join("leaky").to_str().unwrap()]);
+    // A solution's code that found its way into an exercise is caught,
+    // a comment line added or not, and nothing is left on disk.
+    let solution = "pub fn answer() -> u32 {\n    let tens = 4 * 10;\n    \
+                    let units = 2;\n    let total = tens + units;\n    total\n}\n";
+    fs::write(lab.path("solutions/01-alpha/src/lib.rs"), solution).unwrap();
+    fs::write(
+        lab.path("exercises/01-alpha/src/lib.rs"),
+        format!("// my own work, honest\n{solution}"),
+    )
+    .unwrap();
+    let refused = tempfile::tempdir().unwrap();
+    let leaky = refused.path().join("leaky");
+    let leaked = lab.lab(&["handout", leaky.to_str().unwrap()]);
     assert_eq!(leaked.status.code(), Some(1));
     assert!(
-        leaked.stderr.contains("solutions/01-alpha/src/lib.rs"),
+        leaked.stderr.contains("exercises/01-alpha/src/lib.rs")
+            && leaked.stderr.contains("solutions/01-alpha/src/lib.rs"),
         "{}",
         leaked.stderr
+    );
+    assert_eq!(
+        fs::read_dir(refused.path()).unwrap().count(),
+        0,
+        "a refused handout leaves nothing behind"
     );
 }
 
@@ -628,22 +516,6 @@ fn a_changed_exercise_is_rechecked_and_an_edited_state_file_proves_nothing() {
     assert_eq!(state_of(&still.stdout, "Alpha"), "failing");
 }
 
-/// Parses `grade --format json` and returns (score, max, exercise 1's status).
-fn grade_json(done: &Finished) -> (u64, u64, String) {
-    let report: serde_json::Value = serde_json::from_str(&done.stdout)
-        .unwrap_or_else(|error| panic!("grade JSON: {error}\n{}", done.stdout));
-    let exercise = &report["exercises"][0];
-    assert_eq!(
-        exercise["tests"].as_array().map(Vec::len),
-        exercise["tests_total"].as_u64().map(|n| n as usize)
-    );
-    (
-        report["score"].as_u64().unwrap(),
-        report["max_score"].as_u64().unwrap(),
-        exercise["status"].as_str().unwrap().to_string(),
-    )
-}
-
 #[test]
 fn grade_scores_per_test_kills_a_hung_exercise_and_writes_junit() {
     let lab = Lab::tiny();
@@ -687,7 +559,7 @@ fn grade_scores_per_test_kills_a_hung_exercise_and_writes_junit() {
     assert!(xml.starts_with("<?xml"), "{xml}");
     assert!(
         xml.contains(
-            "<testsuite name=\"ex01-alpha\" tests=\"2\" failures=\"2\">"
+            "<testsuite name=\"ex01-alpha\" id=\"0\" tests=\"2\" failures=\"2\" errors=\"0\""
         ),
         "{xml}"
     );

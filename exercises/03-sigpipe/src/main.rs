@@ -37,11 +37,12 @@ fn main() -> ExitCode {
     let Some(scenario) = std::env::args().nth(1) else {
         eprintln!(
             "usage: ex03-sigpipe SCENARIO (exit-0, exit-3, exit-255, sigpipe, \
-             sigkill, no-reader, reader-stays, reader-leaves)"
+             sigkill, no-reader, reader-stays, reader-leaves, describe RAW)"
         );
         return ExitCode::from(2);
     };
     let outcome = match scenario.as_str() {
+        "describe" => describe_word(std::env::args().nth(2)),
         "exit-0" => describe_child(|| exit_child(0)),
         "exit-3" => describe_child(|| exit_child(3)),
         "exit-255" => describe_child(|| exit_child(255)),
@@ -64,6 +65,18 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Prints what `describe` makes of one status word given in decimal. The
+/// tests ask here, in a process of the runner's, never in the test program:
+/// code of yours that ran there could end it with status 0 and pass.
+fn describe_word(raw: Option<String>) -> Result<(), String> {
+    let raw: i32 = raw
+        .as_deref()
+        .and_then(|word| word.parse().ok())
+        .ok_or("describe needs a status word, in decimal")?;
+    println!("describe: {}", describe(raw));
+    Ok(())
 }
 
 /// Forks a child that ends by `dying`, reaps it, and prints the status word

@@ -22,11 +22,22 @@ fn scenario(name: &str) -> Report {
     )
 }
 
+/// Asserts that the peer answered every one of `count` requests: replies
+/// made up without asking the peer are no replies.
+fn assert_peer_saw(report: &Report, count: usize) {
+    assert_eq!(
+        report["peer-saw"],
+        count.to_string(),
+        "the peer must receive every request: write each one to the requests FIFO"
+    );
+}
+
 #[test]
 fn one_request_gets_its_reply() {
     let report = scenario("one");
     assert_eq!(report["replies"], "1");
     assert_eq!(report["first"], r#""MESSAGE 1 OF 1 ""#);
+    assert_peer_saw(&report, 1);
 }
 
 #[test]
@@ -37,12 +48,14 @@ fn five_requests_get_five_replies_in_order() {
         report["correct"], "5",
         "each reply must be the answer to the request just sent"
     );
+    assert_peer_saw(&report, 5);
 }
 
 #[test]
 fn five_hundred_requests_all_get_their_own_reply() {
     let report = scenario("many");
     assert_eq!(report["correct"], "500");
+    assert_peer_saw(&report, 500);
 }
 
 #[test]
@@ -52,6 +65,7 @@ fn long_replies_are_read_whole() {
         report["correct"], "20",
         "a 3000-byte reply may take several reads: read until the newline"
     );
+    assert_peer_saw(&report, 20);
 }
 
 #[test]

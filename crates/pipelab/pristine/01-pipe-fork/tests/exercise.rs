@@ -26,6 +26,23 @@ fn scenario(name: &str) -> Report {
         "scenario {name:?}: send_through_pipe returned in {reports} processes. \
          The child must end with exit_child(), never by returning."
     );
+    // What the kernel saw: a real child, reaped, and the bytes read.
+    assert_eq!(
+        report["child-is-another-process"], "true",
+        "scenario {name:?}: the status must be the forked child's, from waitpid"
+    );
+    assert!(
+        report.number("reaped-child-faults") > 0,
+        "scenario {name:?}: no child process ran and was reaped: fork(), and \
+         waitpid() the child"
+    );
+    assert!(
+        report.number("bytes-read-from-fds") >= report.number("received-len"),
+        "scenario {name:?}: the parent read {} bytes but returned {}: the bytes \
+         must come through the pipe, read with read()",
+        report["bytes-read-from-fds"],
+        report["received-len"]
+    );
     report
 }
 

@@ -7,6 +7,7 @@
 //! `request_reply`, and prints what came back, one `key: value` line each,
 //! for tests/exercise.rs to check.
 
+use std::io::Read;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
@@ -70,11 +71,12 @@ fn run(count: usize, padding: usize) -> Result<()> {
     let dir = PrivateDir::new()?;
     let requests = Fifo::create_at(&dir.path().join("requests"))?;
     let replies = Fifo::create_at(&dir.path().join("replies"))?;
-    let peer = Command::new(std::env::current_exe()?)
+    let mut peer = Command::new(std::env::current_exe()?)
         .arg("peer")
         .args([requests.path(), replies.path()])
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        // The peer says here how many requests it answered.
+        .stdout(Stdio::piped())
         .spawn()?;
 
     let messages: Vec<String> = (1..=count)
@@ -96,6 +98,19 @@ fn run(count: usize, padding: usize) -> Result<()> {
                 .to_string()
         }
     };
+    // The peer has ended, or was left running: read what it said so far
+    // without waiting for more.
+    let mut said = String::new();
+    if let Some(mut out) = peer.stdout.take()
+        && peer_ended.starts_with("exited")
+    {
+        let _ = out.read_to_string(&mut said);
+    }
+    let peer_saw = said
+        .lines()
+        .find_map(|line| line.strip_prefix("requests: "))
+        .unwrap_or("unknown")
+        .to_string();
     let answers = answers
         .map_err(|error| format!("request_reply returned an error: {error}"))?;
 
@@ -110,28 +125,35 @@ fn run(count: usize, padding: usize) -> Result<()> {
         println!("first: {first:?}");
     }
     println!("peer: {peer_ended}");
+    println!("peer-saw: {peer_saw}");
     println!("leaked-fds: {}", leaked.join(" "));
     Ok(())
 }
 
 /// The peer: answers each request line with the same line in capitals,
-/// until end of file on the requests FIFO.
+/// until end of file on the requests FIFO; then prints how many it
+/// answered, so that replies made up without asking are caught.
 fn reference_peer(requests: &Path, replies: &Path) -> Result<()> {
     let request_reader = open_within(requests, Access::Read, LIMIT)?;
     let reply_writer = open_within(replies, Access::Write, LIMIT)?;
     let mut pending = Vec::new();
     let mut buffer = [0u8; 4096];
+    let mut answered = 0;
     loop {
         while let Some(newline) = pending.iter().position(|&byte| byte == b'\n')
         {
             let line: Vec<u8> = pending.drain(..=newline).collect();
             write_all(&reply_writer, &line.to_ascii_uppercase())?;
+            answered += 1;
         }
         if !wait_readable(request_reader.as_fd(), LIMIT)? {
             return Err("no request and no end of file for 10 s".into());
         }
         match read(&request_reader, &mut buffer)? {
-            0 => return Ok(()),
+            0 => {
+                println!("requests: {answered}");
+                return Ok(());
+            }
             n => pending.extend_from_slice(&buffer[..n]),
         }
     }

@@ -111,10 +111,8 @@ fn main() -> ExitCode {
 
     let fds_before = open_fds();
     let result = run_pipeline(&stages);
-    let leaked: Vec<String> = open_fds()
-        .into_iter()
-        .filter(|fd| !fds_before.contains(fd))
-        .collect();
+    let leaked: Vec<String> =
+        open_fds().into_iter().filter(|fd| !fds_before.contains(fd)).collect();
     let unreaped = unreaped_children();
 
     if let Err(errno) = dup2_stdout(saved.as_fd()) {
@@ -138,10 +136,8 @@ fn main() -> ExitCode {
             words.join(" ")
         })
         .collect();
-    let codes: Vec<String> = statuses
-        .iter()
-        .map(|status| status.shell_code().to_string())
-        .collect();
+    let codes: Vec<String> =
+        statuses.iter().map(|status| status.shell_code().to_string()).collect();
     println!("pid: {}", std::process::id());
     println!("bash: {}", bash.join(" | "));
     println!("stages: {}", stages.len());

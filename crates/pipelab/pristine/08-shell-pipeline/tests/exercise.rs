@@ -199,9 +199,8 @@ fn no_stage_holds_a_descriptor_that_bashs_stages_do_not() {
     );
     for (index, (mine, theirs)) in mine.iter().zip(&theirs).enumerate() {
         for (fd, target) in mine {
-            let in_bash = theirs
-                .iter()
-                .any(|(n, t)| n == fd && kind(t) == kind(target));
+            let in_bash =
+                theirs.iter().any(|(n, t)| n == fd && kind(t) == kind(target));
             assert!(
                 in_bash,
                 "stage {} holds fd {fd} -> {target}, which bash's stage {} \

@@ -125,10 +125,7 @@ fn read_for(
         bytes += n as u64;
         let elapsed = start.elapsed();
         if elapsed >= duration {
-            return Ok(Run {
-                bytes,
-                seconds: elapsed.as_secs_f64(),
-            });
+            return Ok(Run { bytes, seconds: elapsed.as_secs_f64() });
         }
     }
 }

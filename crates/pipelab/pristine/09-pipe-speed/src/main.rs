@@ -59,10 +59,8 @@ fn main() -> ExitCode {
         }
     };
     let after = reference(mechanism, size, duration);
-    let leaked: Vec<String> = open_fds()
-        .into_iter()
-        .filter(|fd| !fds_before.contains(fd))
-        .collect();
+    let leaked: Vec<String> =
+        open_fds().into_iter().filter(|fd| !fds_before.contains(fd)).collect();
 
     let show = |run: &Run| format!("{} {}", run.bytes, run.seconds);
     println!("pid: {}", std::process::id());
