@@ -65,10 +65,8 @@ pub fn handout(workspace: &Workspace, dir: &Path) -> Outcome {
         let _ = fs::remove_dir_all(&partial);
         return Err(problem);
     }
-    println!(
-        "Wrote a student copy of the course to {} (no solutions/; marked by {HANDOUT_MARKER}).",
-        dir.display()
-    );
+    println!("Wrote a student copy of the course to {}", dir.display());
+    println!("(no solutions/; marked by {HANDOUT_MARKER}).");
     println!("Check it with: cd {} && cargo test && cargo lab", dir.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -36,12 +36,12 @@ fn scenario(name: &str) -> Report {
         "scenario {name:?}: no child process ran and was reaped: fork(), and \
          waitpid() the child"
     );
+    let (read, received) =
+        (report.number("bytes-read-from-fds"), report.number("received-len"));
     assert!(
-        report.number("bytes-read-from-fds") >= report.number("received-len"),
-        "scenario {name:?}: the parent read {} bytes but returned {}: the bytes \
-         must come through the pipe, read with read()",
-        report["bytes-read-from-fds"],
-        report["received-len"]
+        read >= received,
+        "scenario {name:?}: the parent read {read} bytes but returned \
+         {received}: the bytes must come through the pipe, read with read()"
     );
     report
 }

@@ -28,7 +28,8 @@ fn assert_peer_saw(report: &Report, count: usize) {
     assert_eq!(
         report["peer-saw"],
         count.to_string(),
-        "the peer must receive every request: write each one to the requests FIFO"
+        "the peer must receive every request: write each one to the requests \
+         FIFO"
     );
 }
 
