@@ -244,6 +244,13 @@ impl Background {
         Pid::from_raw(self.child.id() as i32)
     }
 
+    /// Sends `signal` to the program (not to the rest of its group).
+    #[track_caller]
+    pub fn signal(&self, signal: Signal) {
+        nix::sys::signal::kill(self.pid(), signal)
+            .unwrap_or_else(|errno| panic!("kill {}: {errno}", self.name));
+    }
+
     /// Waits, within the limit, for a line of output containing `needle`,
     /// and returns it; fails the test naming what was awaited.
     #[track_caller]

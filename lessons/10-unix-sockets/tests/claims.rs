@@ -2,21 +2,17 @@
 //! socket-client, socket-demo, python3, ls and the shell as separate
 //! processes, each with a time limit.
 
-use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::thread::JoinHandle;
+use std::process::Command;
 use std::time::Duration;
 
 use labkit::hygiene::run_clean;
 use labkit::nobody::{NOBODY, NobodyCopy, running_as_root};
-use labkit::watchdog::Finished;
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::{Pid, getegid, geteuid};
-use wait_timeout::ChildExt;
+use labkit::watchdog::{Background, Finished};
+use nix::sys::signal::Signal;
+use nix::unistd::{getegid, geteuid};
 
 const SOCKETPAIR: &str = env!("CARGO_BIN_EXE_socketpair");
 const SERVER: &str = env!("CARGO_BIN_EXE_socket-server");
@@ -25,94 +21,10 @@ const DEMO: &str = env!("CARGO_BIN_EXE_socket-demo");
 /// Generous: CI has two cores and runs tests in parallel.
 const LIMIT: Duration = Duration::from_secs(20);
 
-/// A program running in the background: its output lines as they come.
-struct Running {
-    name: &'static str,
-    child: Child,
-    lines: Receiver<String>,
-    seen: Vec<String>,
-    stderr: Option<JoinHandle<String>>,
-}
-
-impl Running {
-    fn start(name: &'static str, command: &mut Command) -> Running {
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|error| panic!("cannot start {name}: {error}"));
-        let stdout = child.stdout.take().unwrap();
-        let mut stderr = child.stderr.take().unwrap();
-        let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = sender.send(line);
-            }
-        });
-        let stderr = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = stderr.read_to_string(&mut text);
-            text
-        });
-        Running { name, child, lines, seen: Vec::new(), stderr: Some(stderr) }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Waits (bounded) for a line of output containing `needle`.
-    fn wait_for(&mut self, needle: &str) -> String {
-        loop {
-            match self.lines.recv_timeout(LIMIT) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!(
-                    "{} never printed a line with {needle:?} within {} s; \
-                     it printed:\n{}",
-                    self.name,
-                    LIMIT.as_secs(),
-                    self.seen.join("\n")
-                ),
-            }
-        }
-    }
-
-    fn signal(&self, signal: Signal) {
-        kill(Pid::from_raw(self.child.id() as i32), signal).unwrap();
-    }
-
-    /// Waits (bounded) for the program to end: its status, stdout, stderr.
-    fn finish(mut self) -> (ExitStatus, String, String) {
-        let status = match self.child.wait_timeout(LIMIT).unwrap() {
-            Some(status) => status,
-            None => panic!(
-                "{} was still running after {} s; it printed:\n{}",
-                self.name,
-                LIMIT.as_secs(),
-                self.seen.join("\n")
-            ),
-        };
-        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
-            self.seen.push(line);
-        }
-        let stderr = self.stderr.take().unwrap().join().unwrap_or_default();
-        (status, self.seen.join("\n"), stderr)
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+/// Starts a program beside the test: its lines as they come, every wait
+/// bounded by LIMIT (labkit's Background).
+fn background(command: &mut Command) -> Background {
+    Background::start(command, LIMIT)
 }
 
 /// Runs a program to its end, within the limit; nothing may outlive it.
@@ -128,11 +40,10 @@ fn color_never(command: &mut Command) -> &mut Command {
 }
 
 /// socket-server on `path`, started and listening.
-fn server_at(path: &Path, extra: &[&str]) -> Running {
-    let mut server = Running::start(
-        "socket-server",
-        color_never(Command::new(SERVER).arg("--path").arg(path).args(extra)),
-    );
+fn server_at(path: &Path, extra: &[&str]) -> Background {
+    let mut server = background(color_never(
+        Command::new(SERVER).arg("--path").arg(path).args(extra),
+    ));
     server.wait_for("listening on");
     server
 }
@@ -340,10 +251,8 @@ fn a_0600_socket_keeps_other_users_out() {
 #[test]
 fn the_default_socket_is_0600_in_a_0700_directory_and_ls_shows_s() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut server = Running::start(
-        "socket-server",
-        color_never(Command::new(SERVER).env("TMPDIR", tmp.path())),
-    );
+    let mut server =
+        background(color_never(Command::new(SERVER).env("TMPDIR", tmp.path())));
     server.wait_for("listening on");
     let dir = entries(tmp.path()).pop().expect("the private directory");
     let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
@@ -371,8 +280,7 @@ fn peer_credentials_are_the_clients_real_pid_and_uid() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("s");
     let server = server_at(&path, &[]);
-    let mut client =
-        Running::start("socket-client", &mut client_at(&path, &[]));
+    let mut client = background(&mut client_at(&path, &[]));
     let pid = client.pid();
     client.wait_for("the server replied \"ok\"");
     assert!(client.finish().0.success());
@@ -434,10 +342,9 @@ fn a_uid_the_server_does_not_accept_is_refused() {
         // Another user for real: nobody, through the abstract namespace,
         // which has no file and so no permission to keep nobody out.
         let name = abstract_name("uid");
-        let mut server = Running::start(
-            "socket-server",
-            color_never(Command::new(SERVER).args(["--abstract", &name])),
-        );
+        let mut server = background(color_never(
+            Command::new(SERVER).args(["--abstract", &name]),
+        ));
         server.wait_for("listening on");
         let copy = NobodyCopy::new(CLIENT).unwrap();
         let done = bounded(
@@ -531,15 +438,12 @@ fn the_server_reads_a_file_it_has_no_permission_to_open() {
         .unwrap();
     let name = abstract_name("eacces");
     let copy = NobodyCopy::new(SERVER).unwrap();
-    let mut server = Running::start(
-        "socket-server as nobody",
-        color_never(copy.command().args([
-            "--abstract",
-            &name,
-            "--allow-uid",
-            "0",
-        ])),
-    );
+    let mut server = background(color_never(copy.command().args([
+        "--abstract",
+        &name,
+        "--allow-uid",
+        "0",
+    ])));
     server.wait_for("listening on");
     let mut client = Command::new(CLIENT);
     client.args(["--abstract", &name, "--send-file"]).arg(&file);
@@ -608,15 +512,13 @@ data = os.read(fds[0], 4)
 c.sendall(f"read {len(data)}\n".encode())
 print("peer", pid, data.decode())
 "#;
-    let mut python = Running::start(
-        "python3 server",
-        Command::new("python3").args(["-c", script]).arg(&path),
-    );
+    let mut python =
+        background(Command::new("python3").args(["-c", script]).arg(&path));
     python.wait_for("listening");
-    let client = Running::start(
-        "socket-client",
-        &mut client_at(&path, &["--send-file", file.to_str().unwrap()]),
-    );
+    let client = background(&mut client_at(
+        &path,
+        &["--send-file", file.to_str().unwrap()],
+    ));
     let pid = client.pid();
     let (status, out, err) = client.finish();
     assert!(status.success(), "{out}{err}");
@@ -632,9 +534,8 @@ fn several_clients_at_once_are_each_seen_with_their_own_pid() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("s");
     let server = server_at(&path, &["--clients", "4"]);
-    let clients: Vec<Running> = (0..4)
-        .map(|_| Running::start("socket-client", &mut client_at(&path, &[])))
-        .collect();
+    let clients: Vec<Background> =
+        (0..4).map(|_| background(&mut client_at(&path, &[]))).collect();
     let mut pids: Vec<String> =
         clients.iter().map(|client| client.pid().to_string()).collect();
     for client in clients {
@@ -668,10 +569,8 @@ fn a_stale_socket_after_kill_9_is_replaced_with_one_line() {
     let refused = bounded("client", &mut client_at(&path, &[]));
     assert_one_line(&refused, "no server listens on it (ECONNREFUSED)");
 
-    let mut second = Running::start(
-        "socket-server",
-        color_never(Command::new(SERVER).arg("--path").arg(&path)),
-    );
+    let mut second =
+        background(color_never(Command::new(SERVER).arg("--path").arg(&path)));
     second.wait_for("listening on");
     let done = bounded("client", &mut client_at(&path, &[]));
     assert!(done.status.success(), "{}", done.stderr);
@@ -753,10 +652,9 @@ fn a_path_that_is_not_our_socket_is_refused_and_left_untouched() {
 fn ctrl_c_and_sigterm_remove_the_socket_and_its_directory() {
     for (signal, number) in [(Signal::SIGINT, 2), (Signal::SIGTERM, 15)] {
         let tmp = tempfile::tempdir().unwrap();
-        let mut server = Running::start(
-            "socket-server",
-            color_never(Command::new(SERVER).env("TMPDIR", tmp.path())),
-        );
+        let mut server = background(color_never(
+            Command::new(SERVER).env("TMPDIR", tmp.path()),
+        ));
         server.wait_for("listening on");
         assert_eq!(entries(tmp.path()).len(), 1);
         server.signal(signal);
@@ -774,14 +672,11 @@ fn ctrl_c_and_sigterm_remove_the_socket_and_its_directory() {
 fn an_abstract_socket_has_no_file_and_still_takes_clients() {
     let tmp = tempfile::tempdir().unwrap();
     let name = abstract_name("abstract");
-    let mut server = Running::start(
-        "socket-server",
-        color_never(
-            Command::new(SERVER)
-                .args(["--abstract", &name])
-                .env("TMPDIR", tmp.path()),
-        ),
-    );
+    let mut server = background(color_never(
+        Command::new(SERVER)
+            .args(["--abstract", &name])
+            .env("TMPDIR", tmp.path()),
+    ));
     server.wait_for(&format!("listening on @{name}"));
     let table = std::fs::read_to_string("/proc/net/unix").unwrap();
     assert!(table.contains(&format!("@{name}")), "the kernel lists it");
