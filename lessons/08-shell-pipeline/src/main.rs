@@ -780,6 +780,17 @@ fn start_unrelated_job(
         .spawn()
         .map_err(|error| format!("starting sleep: {error}"))?;
     let pid = job.id();
+    // spawn returns once exec has begun, but the dynamic loader may still
+    // hold a library open then: look once sleep is asleep (state S).
+    let asleep = || {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"));
+        let stat = stat.unwrap_or_default();
+        stat.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('S'))
+    };
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !asleep() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
     let table = fdtable::entries(&pid.to_string())
         .map(|entries| names.table(&entries))
         .unwrap_or_default();
