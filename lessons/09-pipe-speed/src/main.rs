@@ -469,7 +469,6 @@ fn run(args: &Args) -> Result<()> {
                 streaming.iter().map(|&m| runner(m, size, &checks)).collect();
             let measured =
                 measure_group(&mut group, &plan, || progress.inc(1))?;
-            drop(group);
             for (m, measurement) in streaming.iter().zip(measured) {
                 records.push(record(*m, placement, size, measurement, &checks));
             }
@@ -478,7 +477,6 @@ fn run(args: &Args) -> Result<()> {
         let mut group: Vec<RunFn> =
             LATENCY.iter().map(|&m| runner(m, MESSAGE, &checks)).collect();
         let measured = measure_group(&mut group, &plan, || progress.inc(1))?;
-        drop(group);
         for (m, measurement) in LATENCY.iter().zip(measured) {
             records.push(record(*m, placement, MESSAGE, measurement, &checks));
         }

@@ -139,6 +139,7 @@ mod tests {
             repetitions: 2,
         };
         let measured = measure_group(&mut group, &plan, || {}).unwrap();
+        // The runs borrow `order`: end them before taking it back.
         drop(group);
         use Phase::*;
         assert_eq!(

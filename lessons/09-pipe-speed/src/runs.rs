@@ -156,7 +156,7 @@ pub fn stream_pipe(
     // if it dies, our read returns end of file instead of waiting forever.
     let run = if zero_copy {
         let run = splice_timed(&read_end, size, duration);
-        drop(read_end);
+        drop(read_end); // done reading: the peer's next write gets EPIPE
         run
     } else {
         read_timed(File::from(read_end), size, duration)
