@@ -122,9 +122,7 @@ fn children() -> Vec<i32> {
 /// "zombie", "running" or "sleeping": the state letter of /proc/PID/stat
 /// in words.
 fn process_state(pid: i32) -> Option<String> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_name = &stat[stat.rfind(')')? + 2..];
-    let state = match after_name.chars().next()? {
+    let state = match crate::procfs::stat(pid)?.state {
         'Z' => "a zombie".to_string(),
         'R' => "running".to_string(),
         'S' | 'D' => "sleeping".to_string(),

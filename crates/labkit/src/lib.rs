@@ -22,6 +22,8 @@
 //!   (lesson 10).
 //! - [`process`]: a `fork` that refuses to run in a multi-threaded process,
 //!   `_exit` for a forked child, and setting a signal's disposition.
+//! - [`procfs`]: a process's `/proc/PID/stat` line (state, parent,
+//!   group), for the checks that name what a run left behind.
 //! - [`raw_status`]: a bounded wait that returns the status word as C's
 //!   `waitpid` stores it, undecoded, for lessons about that word.
 //! - [`fifo`]: FIFOs made safely: a private directory (mode 0700), FIFOs
@@ -43,6 +45,7 @@ pub mod narrate;
 pub mod nobody;
 pub mod passed_fd;
 pub mod process;
+pub mod procfs;
 pub mod raw_status;
 pub mod status;
 pub mod transcript;

@@ -159,22 +159,12 @@ pub fn run(
     }
 }
 
-/// The processes in process group `group`, as "pid (name)", from the
-/// fifth field of each /proc/PID/stat.
+/// The processes in process group `group`, as "pid (name)".
 fn members_of(group: Pid) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|entry| {
-            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
-            let stat =
-                std::fs::read_to_string(entry.path().join("stat")).ok()?;
-            let (name, rest) = stat.split_once(" (")?.1.rsplit_once(") ")?;
-            let pgrp: i32 = rest.split(' ').nth(2)?.parse().ok()?;
-            (pgrp == group.as_raw()).then(|| format!("{pid} ({name})"))
-        })
+    crate::procfs::all()
+        .into_iter()
+        .filter(|process| process.group == group.as_raw())
+        .map(|process| format!("{} ({})", process.pid, process.name))
         .collect()
 }
 

@@ -107,32 +107,9 @@ fn reap_orphans() {
 /// The living (not zombie) processes below `root`, from /proc.
 fn descendants(root: i32) -> Vec<i32> {
     let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    for entry in entries.flatten() {
-        let Some(pid) =
-            entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat"))
-        else {
-            continue;
-        };
-        // "pid (comm) state ppid ...": comm may hold spaces and parentheses,
-        // so read after the last ')'.
-        let Some(rest) = stat.rsplit_once(')').map(|(_, rest)| rest) else {
-            continue;
-        };
-        let mut fields = rest.split_whitespace();
-        let state = fields.next().unwrap_or("");
-        let Some(parent) = fields.next().and_then(|p| p.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if state != "Z" {
-            children.entry(parent).or_default().push(pid);
+    for process in labkit::procfs::all() {
+        if !process.is_zombie() {
+            children.entry(process.parent).or_default().push(process.pid);
         }
     }
     let mut found = Vec::new();
@@ -170,9 +147,8 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(10));
         let grandchild: i32 =
             std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
-        let alive = std::fs::read_to_string(format!("/proc/{grandchild}/stat"))
-            .map(|stat| !stat.contains(") Z "))
-            .unwrap_or(false);
+        let alive = labkit::procfs::stat(grandchild)
+            .is_some_and(|process| !process.is_zombie());
         assert!(!alive, "the grandchild {grandchild} was left running");
     }
 }

@@ -783,9 +783,7 @@ fn start_unrelated_job(
     // spawn returns once exec has begun, but the dynamic loader may still
     // hold a library open then: look once sleep is asleep (state S).
     let asleep = || {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"));
-        let stat = stat.unwrap_or_default();
-        stat.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('S'))
+        labkit::procfs::stat(pid as i32).is_some_and(|sleep| sleep.state == 'S')
     };
     let deadline = Instant::now() + Duration::from_secs(2);
     while !asleep() && Instant::now() < deadline {
