@@ -6,6 +6,8 @@
 //! workspace lints deny it everywhere else.
 //!
 //! - [`cli`]: argument errors as one line and exit status 2.
+//! - [`cpu`]: the CPU time a process has used, which tells a busy loop
+//!   from a wait (lesson 07 and its exercise).
 //! - [`exercise`]: what exercise tests share: run the exercise's runner for
 //!   one scenario under a time limit and read back its `key: value` report.
 //! - [`hygiene`]: proof that a run leaves nothing behind: the check a
@@ -38,6 +40,7 @@
 //!   lesson's `tests/transcripts.rs`, so that they cannot drift.
 
 pub mod cli;
+pub mod cpu;
 pub mod exercise;
 pub mod fifo;
 pub mod hygiene;

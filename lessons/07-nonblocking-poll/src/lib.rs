@@ -4,8 +4,6 @@
 //!
 //! - [`read_or_poll`]: the lesson's calls with nothing around them: a
 //!   non-blocking read, and poll() when it says EAGAIN.
-//! - [`cpu_time`]: how much CPU this process has used so far (user plus
-//!   system time, from `getrusage`), to show what a busy loop burns.
 //! - [`set_nonblocking`]: turn `O_NONBLOCK` on or off on an open
 //!   descriptor, keeping its other file status flags.
 //! - [`Lines`]: cut newline-terminated messages out of a byte stream, which
@@ -13,13 +11,10 @@
 //! - [`poll_names`]: poll()'s event flags as C spells them; [`plural`].
 
 use std::os::fd::AsFd;
-use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::resource::{UsageWho, getrusage};
-use nix::sys::time::TimeVal;
 use nix::unistd::read;
 
 // ANCHOR: bare
@@ -46,18 +41,6 @@ pub fn read_or_poll(
     }
 }
 // ANCHOR_END: bare
-
-/// The CPU time this process has used so far: user plus system time.
-pub fn cpu_time() -> nix::Result<Duration> {
-    let usage = getrusage(UsageWho::RUSAGE_SELF)?;
-    Ok(duration(usage.user_time()) + duration(usage.system_time()))
-}
-
-fn duration(time: TimeVal) -> Duration {
-    let seconds = u64::try_from(time.tv_sec()).unwrap_or(0);
-    let micros = u64::try_from(time.tv_usec()).unwrap_or(0);
-    Duration::from_secs(seconds) + Duration::from_micros(micros)
-}
 
 /// Turns `O_NONBLOCK` on or off, keeping the other file status flags.
 /// The flag belongs to the open file description, not to the name: every
@@ -121,15 +104,5 @@ mod tests {
         assert_eq!(lines.partial(), b"wor");
         assert_eq!(lines.push(b"ld\n\n"), ["world", ""]);
         assert!(lines.partial().is_empty());
-    }
-
-    #[test]
-    fn cpu_time_grows_while_the_cpu_works() {
-        let before = cpu_time().unwrap();
-        let mut x = 0u64;
-        while cpu_time().unwrap() < before + Duration::from_millis(20) {
-            x = x.wrapping_add(1);
-        }
-        assert!(x > 0);
     }
 }

@@ -32,12 +32,11 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
 use labkit::Speaker::{Kernel, Note, Parent};
+use labkit::cpu::cpu_time;
 use labkit::fifo::{Access, Fifo, open};
 use labkit::watchdog::wait_for_child;
 use labkit::{say, trace};
-use lesson07_nonblocking_poll::{
-    cpu_time, poll_names, read_or_poll, set_nonblocking,
-};
+use lesson07_nonblocking_poll::{poll_names, read_or_poll, set_nonblocking};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{Signal, kill};

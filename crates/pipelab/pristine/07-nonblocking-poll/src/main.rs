@@ -14,11 +14,10 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use ex07_nonblocking_poll::{collect_messages, take_lines};
+use labkit::cpu::cpu_time;
 use labkit::fifo::{Access, Fifo, PrivateDir, open_within};
 use labkit::watchdog::wait_for_child;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
-use nix::sys::resource::{UsageWho, getrusage};
-use nix::sys::time::TimeVal;
 
 /// A writer: `sh -c NUMBERED writer FIFO NAME COUNT DELAY PAUSE` writes
 /// COUNT lines "NAME message I", the first after DELAY seconds, then one
@@ -127,16 +126,4 @@ fn collect(writers: &[(&str, u32, &str, &str)]) -> Result<()> {
 
 fn secs(seconds: u64) -> Duration {
     Duration::from_secs(seconds)
-}
-
-/// User plus system CPU time of this process so far.
-fn cpu_time() -> nix::Result<Duration> {
-    let usage = getrusage(UsageWho::RUSAGE_SELF)?;
-    Ok(duration(usage.user_time()) + duration(usage.system_time()))
-}
-
-fn duration(time: TimeVal) -> Duration {
-    let seconds = u64::try_from(time.tv_sec()).unwrap_or(0);
-    let micros = u64::try_from(time.tv_usec()).unwrap_or(0);
-    Duration::from_secs(seconds) + Duration::from_micros(micros)
 }
