@@ -34,6 +34,19 @@ pub fn main<T: Parser, E: Display>(
     ExitCode::from(crate::hygiene::LEAK_STATUS)
 }
 
+/// The error of a system call, or of any step, prefixed by its name, as
+/// C programs report with `perror("pipe2")`: `.map_err(failed("pipe2"))?`
+/// gives "pipe2: EMFILE: Too many open files".
+pub fn failed<E: Display>(call: &str) -> impl FnOnce(E) -> String + '_ {
+    move |error| format!("{call}: {error}")
+}
+
+/// A program built next to this one (the lesson's other binaries are
+/// built into the same directory).
+pub fn sibling(name: &str) -> std::io::Result<std::path::PathBuf> {
+    Ok(std::env::current_exe()?.with_file_name(name))
+}
+
 /// A clap value parser for durations in seconds, fractions allowed, from 0
 /// to an hour: `--pause 1.5`, `--wait 600`.
 pub fn seconds(text: &str) -> Result<f64, String> {

@@ -47,6 +47,7 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use labkit::Speaker::{Child as Writer, Kernel, Note, Parent};
+use labkit::cli::failed;
 use labkit::fifo::{Access, Fifo, open_within};
 use labkit::watchdog::{wait_for_child, wait_readable};
 use labkit::{say, status, trace};
@@ -164,11 +165,6 @@ fn start(args: Args) -> Result<ExitCode> {
 }
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
-
-/// Names the failed call in its error: `pipe2: EMFILE: Too many open files`.
-fn failed<E: std::fmt::Display>(call: &'static str) -> impl Fn(E) -> String {
-    move |error| format!("{call}: {error}")
-}
 
 /// Where the records go: a FIFO (kept until the end, then removed), or the
 /// write end of a pipe, to give to the writers.

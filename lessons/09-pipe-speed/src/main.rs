@@ -31,12 +31,13 @@ use std::time::Duration;
 
 use clap::Parser;
 use labkit::Speaker::{Kernel, Note};
+use labkit::cli::failed;
 use labkit::{say, trace};
 use nix::sched::{CpuSet, sched_getaffinity, sched_setaffinity};
 use nix::unistd::Pid;
 
 use method::{Measurement, Phase, Plan, RunFn, measure_group};
-use runs::{BIG_PIPE, Result, Run, call};
+use runs::{BIG_PIPE, Result, Run};
 
 /// Measures pipes, FIFOs and socketpairs on this machine, with a method
 /// that survives a careful reading: warm-up, repetitions taken in turn,
@@ -181,7 +182,7 @@ fn read_machine() -> Result<(Machine, CpuSet)> {
     // The CPUs this process may run on: fewer than the machine's in a
     // container or under taskset. Pinning picks the last of them.
     let mask = sched_getaffinity(Pid::from_raw(0))
-        .map_err(call("sched_getaffinity"))?;
+        .map_err(failed("sched_getaffinity"))?;
     let cpus_usable: Vec<usize> = (0..CpuSet::count())
         .filter(|&cpu| mask.is_set(cpu).unwrap_or(false))
         .collect();
@@ -212,13 +213,13 @@ fn place(placement: Placement, machine: &Machine, all: &CpuSet) -> Result<()> {
         Placement::Unpinned => *all,
         Placement::OneCpu => {
             let mut one = CpuSet::new();
-            one.set(machine.pinned_to).map_err(call("CPU_SET"))?;
+            one.set(machine.pinned_to).map_err(failed("CPU_SET"))?;
             one
         }
     };
     let placed = sched_setaffinity(Pid::from_raw(0), &mask);
     trace!(Kernel, &placed.map(|()| 0), "sched_setaffinity(0, {placement:?})");
-    placed.map_err(call("sched_setaffinity"))
+    placed.map_err(failed("sched_setaffinity"))
 }
 // ANCHOR_END: place
 
@@ -443,7 +444,7 @@ fn run(args: &Args) -> Result<()> {
     // A path we cannot write is found now, not after minutes of measuring.
     for path in args.json.iter().chain(&args.svg) {
         std::fs::write(path, "")
-            .map_err(call(&format!("write {}", path.display())))?;
+            .map_err(failed(&format!("write {}", path.display())))?;
     }
     let (machine, all_cpus) = read_machine()?;
     let checks = check(&machine)?;

@@ -5,10 +5,11 @@ use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use labkit::Speaker::{Kernel, Note};
+use labkit::cli::failed;
 use labkit::say;
 
 use crate::method::Plan;
-use crate::runs::{Result, call};
+use crate::runs::Result;
 use crate::{
     Checks, LATENCY, MESSAGE, Machine, Mechanism, Placement, Record, SIZES,
     STREAMING,
@@ -370,9 +371,9 @@ pub fn write_json(
         results: records,
         ratios,
     };
-    let text = serde_json::to_string_pretty(&json).map_err(call("JSON"))?;
+    let text = serde_json::to_string_pretty(&json).map_err(failed("JSON"))?;
     std::fs::write(path, text + "\n")
-        .map_err(call(&format!("write {}", path.display())))
+        .map_err(failed(&format!("write {}", path.display())))
 }
 
 // ANCHOR: svg

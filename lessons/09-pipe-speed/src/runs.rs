@@ -17,6 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use labkit::Speaker::Kernel;
+use labkit::cli::failed;
 use labkit::fifo::{self, Access, Fifo};
 use labkit::trace;
 use nix::fcntl::{FcntlArg, SpliceFFlags, fcntl, splice, vmsplice};
@@ -39,11 +40,6 @@ impl Run {
 /// What a run failed on: the call, named.
 pub type Result<T> = std::result::Result<T, String>;
 
-/// Names the call in an error, as every system call's error here does.
-pub fn call<E: std::fmt::Display>(name: &str) -> impl FnOnce(E) -> String {
-    move |error| format!("{name}: {error}")
-}
-
 /// The pipe capacity the fast variants ask for: 1 MiB, the default
 /// /proc/sys/fs/pipe-max-size, which any user may ask for.
 pub const BIG_PIPE: usize = 1 << 20;
@@ -56,16 +52,16 @@ const PATIENCE: Duration = Duration::from_secs(10);
 /// and the capacity the kernel reports (F_GETPIPE_SZ), which is what the
 /// measurement is then labelled with: a request is not a grant.
 pub fn pipe(capacity: Option<usize>) -> Result<(OwnedFd, OwnedFd, usize)> {
-    let (read_end, write_end) = std::io::pipe().map_err(call("pipe2"))?;
+    let (read_end, write_end) = std::io::pipe().map_err(failed("pipe2"))?;
     let (read_end, write_end) = (OwnedFd::from(read_end), write_end.into());
     if let Some(bytes) = capacity {
-        let asked = i32::try_from(bytes).map_err(call("F_SETPIPE_SZ"))?;
+        let asked = i32::try_from(bytes).map_err(failed("F_SETPIPE_SZ"))?;
         let set = fcntl(&write_end, FcntlArg::F_SETPIPE_SZ(asked));
         trace!(Kernel, &set, "fcntl(w, F_SETPIPE_SZ, {asked})");
-        set.map_err(call("fcntl(F_SETPIPE_SZ)"))?;
+        set.map_err(failed("fcntl(F_SETPIPE_SZ)"))?;
     }
     let granted = fcntl(&write_end, FcntlArg::F_GETPIPE_SZ)
-        .map_err(call("fcntl(F_GETPIPE_SZ)"))?;
+        .map_err(failed("fcntl(F_GETPIPE_SZ)"))?;
     Ok((read_end, write_end, granted as usize))
 }
 // ANCHOR_END: pipe
@@ -79,7 +75,7 @@ fn peer(
     stdout: Stdio,
     fifos: &[&Path],
 ) -> Result<Child> {
-    let me = std::env::current_exe().map_err(call("current_exe"))?;
+    let me = std::env::current_exe().map_err(failed("current_exe"))?;
     let mut command = Command::new(me);
     command.args(["--peer", role, "--peer-size", &size.to_string()]);
     for path in fifos {
@@ -88,7 +84,7 @@ fn peer(
     // spawn() hands the descriptors to the child; `command` holds copies
     // until it is dropped, which is at the end of this function: after
     // that the peer holds the only copies of its ends.
-    command.stdin(stdin).stdout(stdout).spawn().map_err(call("spawn peer"))
+    command.stdin(stdin).stdout(stdout).spawn().map_err(failed("spawn peer"))
 }
 
 /// Waits for a peer that has been told to stop (its write failed with
@@ -97,7 +93,7 @@ fn peer(
 fn reap(mut child: Child, what: &str) -> Result<()> {
     let deadline = Instant::now() + PATIENCE;
     loop {
-        if let Some(status) = child.try_wait().map_err(call("waitpid"))? {
+        if let Some(status) = child.try_wait().map_err(failed("waitpid"))? {
             return if status.success() {
                 Ok(())
             } else {
@@ -122,13 +118,13 @@ fn read_timed(
     duration: Duration,
 ) -> Result<Run> {
     let mut buffer = vec![0u8; size];
-    if reader.read(&mut buffer).map_err(call("read"))? == 0 {
+    if reader.read(&mut buffer).map_err(failed("read"))? == 0 {
         return Err("read: end of file before any data".into());
     }
     let start = Instant::now();
     let mut bytes = 0u64;
     loop {
-        let n = reader.read(&mut buffer).map_err(call("read"))?;
+        let n = reader.read(&mut buffer).map_err(failed("read"))?;
         if n == 0 {
             return Err("read: end of file: the writer stopped early".into());
         }
@@ -175,10 +171,10 @@ fn splice_timed(
     size: usize,
     duration: Duration,
 ) -> Result<Run> {
-    let null = File::create("/dev/null").map_err(call("open /dev/null"))?;
+    let null = File::create("/dev/null").map_err(failed("open /dev/null"))?;
     let out = |n| {
         splice(read_end, None, &null, None, n, SpliceFFlags::SPLICE_F_MOVE)
-            .map_err(call("splice"))
+            .map_err(failed("splice"))
     };
     if out(size)? == 0 {
         return Err("splice: end of file before any data".into());
@@ -202,12 +198,12 @@ fn splice_timed(
 
 /// Streams through a FIFO for `duration`: the peer opens it to write.
 pub fn stream_fifo(size: usize, duration: Duration) -> Result<Run> {
-    let fifo = Fifo::create_private("stream").map_err(call("mkfifo"))?;
+    let fifo = Fifo::create_private("stream").map_err(failed("mkfifo"))?;
     let child =
         peer("fifo-write", size, Stdio::null(), Stdio::null(), &[fifo.path()])?;
     // open(O_RDONLY) waits for the writer: bounded, in case it never comes.
     let read_end = fifo::open_within(fifo.path(), Access::Read, PATIENCE)
-        .map_err(call("open fifo"))?;
+        .map_err(failed("open fifo"))?;
     let run = read_timed(File::from(read_end), size, duration);
     reap(child, "fifo-write")?;
     run
@@ -215,7 +211,7 @@ pub fn stream_fifo(size: usize, duration: Duration) -> Result<Run> {
 
 /// Streams through a socketpair (AF_UNIX, SOCK_STREAM) for `duration`.
 pub fn stream_socketpair(size: usize, duration: Duration) -> Result<Run> {
-    let (ours, theirs) = UnixStream::pair().map_err(call("socketpair"))?;
+    let (ours, theirs) = UnixStream::pair().map_err(failed("socketpair"))?;
     let child =
         peer("write", size, Stdio::null(), OwnedFd::from(theirs).into(), &[])?;
     let run = read_timed(ours, size, duration);
@@ -233,13 +229,13 @@ fn ping_pong(
     duration: Duration,
 ) -> Result<Run> {
     let mut buffer = vec![b'x'; size];
-    there.write_all(&buffer).map_err(call("write"))?;
-    back.read_exact(&mut buffer).map_err(call("read"))?;
+    there.write_all(&buffer).map_err(failed("write"))?;
+    back.read_exact(&mut buffer).map_err(failed("read"))?;
     let start = Instant::now();
     let mut trips = 0u64;
     loop {
-        there.write_all(&buffer).map_err(call("write"))?;
-        back.read_exact(&mut buffer).map_err(call("read"))?;
+        there.write_all(&buffer).map_err(failed("write"))?;
+        back.read_exact(&mut buffer).map_err(failed("read"))?;
         trips += 1;
         let elapsed = start.elapsed();
         if elapsed >= duration {
@@ -264,15 +260,15 @@ pub fn ping_pipes(size: usize, duration: Duration) -> Result<Run> {
 
 /// Ping-pong over two FIFOs.
 pub fn ping_fifos(size: usize, duration: Duration) -> Result<Run> {
-    let there = Fifo::create_private("there").map_err(call("mkfifo"))?;
-    let back = Fifo::create_private("back").map_err(call("mkfifo"))?;
+    let there = Fifo::create_private("there").map_err(failed("mkfifo"))?;
+    let back = Fifo::create_private("back").map_err(failed("mkfifo"))?;
     let paths = [there.path(), back.path()];
     let child = peer("fifo-echo", size, Stdio::null(), Stdio::null(), &paths)?;
     // The same order as the peer's (there, then back), or both would wait.
     let there_w = fifo::open_within(there.path(), Access::Write, PATIENCE)
-        .map_err(call("open fifo"))?;
+        .map_err(failed("open fifo"))?;
     let back_r = fifo::open_within(back.path(), Access::Read, PATIENCE)
-        .map_err(call("open fifo"))?;
+        .map_err(failed("open fifo"))?;
     let run =
         ping_pong(File::from(there_w), File::from(back_r), size, duration);
     reap(child, "fifo-echo")?;
@@ -281,8 +277,8 @@ pub fn ping_fifos(size: usize, duration: Duration) -> Result<Run> {
 
 /// Ping-pong over one socketpair, both directions on one connection.
 pub fn ping_socketpair(size: usize, duration: Duration) -> Result<Run> {
-    let (ours, theirs) = UnixStream::pair().map_err(call("socketpair"))?;
-    let copy = theirs.try_clone().map_err(call("dup"))?;
+    let (ours, theirs) = UnixStream::pair().map_err(failed("socketpair"))?;
+    let copy = theirs.try_clone().map_err(failed("dup"))?;
     let child = peer(
         "echo",
         size,
@@ -290,7 +286,7 @@ pub fn ping_socketpair(size: usize, duration: Duration) -> Result<Run> {
         OwnedFd::from(copy).into(),
         &[],
     )?;
-    let back = ours.try_clone().map_err(call("dup"))?;
+    let back = ours.try_clone().map_err(failed("dup"))?;
     let run = ping_pong(ours, back, size, duration);
     reap(child, "echo")?;
     run
@@ -334,8 +330,8 @@ pub fn write_read(size: usize, duration: Duration) -> Result<Run> {
     let mut bytes = 0u64;
     loop {
         // The pipe holds the whole chunk, so neither call ever waits.
-        writer.write_all(&buffer).map_err(call("write"))?;
-        reader.read_exact(&mut buffer).map_err(call("read"))?;
+        writer.write_all(&buffer).map_err(failed("write"))?;
+        reader.read_exact(&mut buffer).map_err(failed("read"))?;
         bytes += chunk as u64;
         let elapsed = start.elapsed();
         if elapsed >= duration {
@@ -353,7 +349,7 @@ pub fn c_program(args: &[String]) -> Result<Run> {
         .args(args)
         .stdin(Stdio::null())
         .output()
-        .map_err(call("run the C program"))?;
+        .map_err(failed("run the C program"))?;
     let text = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
         return Err(format!(
@@ -375,7 +371,7 @@ pub fn c_program(args: &[String]) -> Result<Run> {
 /// ipc-bench's FIFO method, in the C twin: the FIFO is ours (private, 0600).
 pub fn ipcbench_fifo(size: usize, count: u64) -> Result<Run> {
     let fifo =
-        Fifo::create_private("ipc_bench_fifo").map_err(call("mkfifo"))?;
+        Fifo::create_private("ipc_bench_fifo").map_err(failed("mkfifo"))?;
     let path = fifo.path().display().to_string();
     let args = ["ipcbench", "fifo", &size.to_string(), &count.to_string()];
     let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
@@ -392,11 +388,11 @@ pub fn run_peer(role: &str, size: usize, fifos: &[&Path]) -> Result<()> {
     let buffer = vec![b'x'; size];
     match role {
         "write" => write_until_epipe(
-            File::from(stdout().map_err(call("dup"))?),
+            File::from(stdout().map_err(failed("dup"))?),
             &buffer,
         ),
         "vmsplice" => {
-            let out = stdout().map_err(call("dup"))?;
+            let out = stdout().map_err(failed("dup"))?;
             loop {
                 let iov = [IoSlice::new(&buffer)];
                 match vmsplice(&out, &iov, SpliceFFlags::empty()) {
@@ -409,12 +405,12 @@ pub fn run_peer(role: &str, size: usize, fifos: &[&Path]) -> Result<()> {
         "fifo-write" => {
             let path = fifos.first().ok_or("fifo-write needs a FIFO")?;
             let fd = fifo::open(path, Access::Write, false)
-                .map_err(call("open fifo"))?;
+                .map_err(failed("open fifo"))?;
             write_until_epipe(File::from(fd), &buffer)
         }
         "echo" => {
-            let inp = File::from(stdin().map_err(call("dup"))?);
-            let out = File::from(stdout().map_err(call("dup"))?);
+            let inp = File::from(stdin().map_err(failed("dup"))?);
+            let out = File::from(stdout().map_err(failed("dup"))?);
             echo(inp, out, size)
         }
         "fifo-echo" => {
@@ -422,9 +418,9 @@ pub fn run_peer(role: &str, size: usize, fifos: &[&Path]) -> Result<()> {
                 return Err("fifo-echo needs two FIFOs".into());
             };
             let inp = fifo::open(there, Access::Read, false)
-                .map_err(call("open fifo"))?;
+                .map_err(failed("open fifo"))?;
             let out = fifo::open(back, Access::Write, false)
-                .map_err(call("open fifo"))?;
+                .map_err(failed("open fifo"))?;
             echo(File::from(inp), File::from(out), size)
         }
         other => Err(format!("unknown peer role {other:?}")),

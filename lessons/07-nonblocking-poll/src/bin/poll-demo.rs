@@ -18,13 +18,14 @@
 //! leaves.
 
 use std::io::{BufRead, BufReader, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
 use clap::Parser;
 use labkit::Speaker::{Note, Parent};
+use labkit::cli::sibling;
 use labkit::fifo::PrivateDir;
 use labkit::watchdog::wait_for_child;
 use labkit::{ColorChoice, say, status};
@@ -108,11 +109,6 @@ fn run(args: &Args) -> Result<bool> {
         }
     }
     serve_clients(args, color)
-}
-
-/// A program built next to this one.
-fn sibling(name: &str) -> Result<PathBuf> {
-    Ok(std::env::current_exe()?.with_file_name(name))
 }
 
 // ANCHOR: clients

@@ -80,8 +80,7 @@ fn main() -> ExitCode {
 
 /// A program built next to this one, with our colour choice.
 fn sibling(args: &Args, name: &str) -> Result<Command> {
-    let mut command =
-        Command::new(std::env::current_exe()?.with_file_name(name));
+    let mut command = Command::new(labkit::cli::sibling(name)?);
     // Their stdout is our pipe: pass on whether *we* colour.
     let no_color = std::env::var("NO_COLOR").ok();
     let terminal = std::io::stdout().is_terminal();
