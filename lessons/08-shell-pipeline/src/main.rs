@@ -27,26 +27,32 @@
 
 mod bare;
 mod fdtable;
+mod hang;
+mod spawn;
 mod words;
 
 use std::ffi::CString;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use labkit::Speaker::{Child, Kernel, Note, Parent};
+use labkit::Speaker::{Child, Note, Parent};
 use labkit::process::{Disposition, Forked, exit_child, fork, set_disposition};
 use labkit::status::explain_raw;
 use labkit::watchdog::{wait_for_child, wait_readable};
 use labkit::{say, trace};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
-use nix::sys::signal::{Signal, kill};
+use nix::sys::signal::Signal;
 use nix::sys::stat::fstat;
-use nix::unistd::{Pid, dup2_stdin, dup2_stdout, execvp, getpid, pipe2};
+use nix::unistd::{dup2_stdin, dup2_stdout, execvp, getpid, pipe2};
 
 use fdtable::Names;
+use hang::{
+    Children, end_unrelated_job, explain_the_hang, start_unrelated_job,
+};
+use spawn::{with_bare_calls, with_command};
 
 /// Runs a pipeline the way a shell does, and narrates every step.
 ///
@@ -101,7 +107,7 @@ struct Args {
     /// How long to wait for the pipeline before deciding it hangs, naming
     /// who keeps it waiting and ending it [default: 10 s, 2 s with a bug
     /// flag].
-    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    #[arg(long, value_name = "SECS", value_parser = labkit::cli::seconds)]
     patience: Option<f64>,
 
     #[command(flatten)]
@@ -113,16 +119,6 @@ enum Spawn {
     Fork,
     Bare,
     Command,
-}
-
-/// Reads `--patience`: seconds, fractions allowed, up to an hour.
-fn seconds(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(secs) if (0.0..=3600.0).contains(&secs) => Ok(secs),
-        _ => Err(format!(
-            "expected a number of seconds from 0 to 3600, got {text:?}"
-        )),
-    }
 }
 
 /// What a bare `cargo lab run 8` runs: the chapter's first pipeline.
@@ -588,307 +584,6 @@ impl Ended {
         match self {
             Ended::Code(code) => explain_raw((code & 0xff) << 8),
             Ended::Signal(signal) => explain_raw(signal & 0x7f),
-        }
-    }
-}
-
-/// The processes this run started. Whatever happens, none outlives it:
-/// dropping this kills and reaps every one not reaped yet.
-#[derive(Default)]
-struct Children {
-    /// Each stage's pid, and how it ended once reaped.
-    stages: Vec<(Pid, Option<Ended>)>,
-    /// The unrelated program of --no-cloexec.
-    job: Option<std::process::Child>,
-}
-
-impl Drop for Children {
-    fn drop(&mut self) {
-        for (pid, ended) in &mut self.stages {
-            if ended.is_none() {
-                let _ = kill(*pid, Signal::SIGKILL);
-                let _ = nix::sys::wait::waitpid(*pid, None);
-                *ended = Some(Ended::Signal(9));
-            }
-        }
-        if let Some(job) = self.job.take() {
-            end_unrelated_job(job);
-        }
-    }
-}
-
-/// After the patience ran out: who is still waiting, on which pipe, and
-/// who (from /proc) holds the write end that keeps it from end of file.
-/// Then the lesson ends the hang: closes the shell's kept end, or ends the
-/// holder, and reaps everyone.
-fn explain_the_hang(
-    stages: &[Stage],
-    names: &Names,
-    children: &mut Children,
-    kept: Option<OwnedFd>,
-    patience: Duration,
-) -> Result<(), Failure> {
-    let shell = getpid().as_raw();
-    let job = children.job.as_ref().map(|job| job.id() as i32);
-    let running: Vec<usize> = (0..children.stages.len())
-        .filter(|&index| children.stages[index].1.is_none())
-        .collect();
-    say!(
-        Kernel,
-        "after {:.1} s the pipeline has not ended",
-        patience.as_secs_f64()
-    );
-    // Stages that hold a write end of a pipe they do not write.
-    let mut leaking: Vec<usize> = Vec::new();
-    for &index in &running {
-        let (pid, stage) = (children.stages[index].0, &stages[index]);
-        if index == 0 {
-            say!(
-                Kernel,
-                "stage 1 (`{}`, pid {pid}) is still running:",
-                stage.line
-            );
-            say!(
-                Kernel,
-                "  it reads no pipe of ours: its own work keeps it running"
-            );
-            continue;
-        }
-        say!(
-            Kernel,
-            "stage {} (`{}`, pid {pid}) still waits to read pipe #{index}:",
-            stage.number,
-            stage.line
-        );
-        say!(
-            Kernel,
-            "  end of file needs every write end closed; /proc shows:"
-        );
-        for holder in fdtable::write_end_holders(names.pipes[index - 1]) {
-            let who = if holder.pid == shell {
-                "the shell itself".to_string()
-            } else if Some(holder.pid) == job {
-                "an unrelated program".to_string()
-            } else if let Some(k) = children
-                .stages
-                .iter()
-                .position(|(p, _)| p.as_raw() == holder.pid)
-            {
-                // Stage index - 1 writes this pipe: its fd 1 is no leak.
-                if k + 1 == index && holder.fd == 1 {
-                    format!("stage {}, its writer, still running", k + 1)
-                } else if k == index {
-                    leaking.push(k);
-                    format!("stage {} itself: it waits for itself", k + 1)
-                } else {
-                    leaking.push(k);
-                    format!("stage {}, which does not write it", k + 1)
-                }
-            } else {
-                "another process".to_string()
-            };
-            say!(
-                Kernel,
-                "  pid {} ({}) holds it as fd {}: {who}",
-                holder.pid,
-                holder.name,
-                holder.fd
-            );
-        }
-    }
-    if let Some(write_end) = kept {
-        say!(
-            Note,
-            "The shell kept a write end of the last pipe, so the last stage's"
-        );
-        say!(
-            Note,
-            "read waits for a writer that is the shell itself. The fix:"
-        );
-        say!(
-            Note,
-            "close every pipe end in the shell after the forks. Closing it now."
-        );
-        // The last write end but the stages' own: end of file follows.
-        drop(write_end);
-    }
-    if let Some(job) = children.job.take() {
-        say!(
-            Note,
-            "The pipes were made without O_CLOEXEC, so the unrelated program"
-        );
-        say!(
-            Note,
-            "inherited every end through its exec and holds them open. The fix:"
-        );
-        say!(
-            Note,
-            "pipe2(O_CLOEXEC). Ending that program now (pid {}).",
-            job.id()
-        );
-        end_unrelated_job(job);
-    }
-    leaking.dedup();
-    for &k in &leaking {
-        let pid = children.stages[k].0;
-        say!(
-            Note,
-            "Stage {} kept a write end through its exec: it never closed it,",
-            k + 1
-        );
-        say!(
-            Note,
-            "and it was not close-on-exec. The fix: close every pipe end in"
-        );
-        say!(Note, "each child before exec. Ending stage {} now.", k + 1);
-        let _ = kill(pid, Signal::SIGTERM);
-    }
-    for &index in &running {
-        let pid = children.stages[index].0;
-        let ended = match wait_for_child(pid, Duration::from_secs(5))? {
-            Some(status) => Ended::from_wait(&status),
-            None => {
-                // Nothing left to blame: end it, as Ctrl-C would.
-                let _ = kill(pid, Signal::SIGTERM);
-                wait_for_child(pid, Duration::from_secs(5))?
-                    .and_then(|status| Ended::from_wait(&status))
-            }
-        };
-        if let Some(ended) = ended {
-            children.stages[index].1 = Some(ended);
-            say!(Parent, "reaped stage {} (pid {pid}):", index + 1);
-            say!(Parent, "  {}", ended.explain());
-        }
-    }
-    say!(Note, "The pipeline did not end by itself: exit status 1.");
-    Ok(())
-}
-
-/// --no-cloexec: a program unrelated to the pipeline, started while the
-/// pipes are open, the way a shell starts a background job.
-fn start_unrelated_job(
-    names: &Names,
-    patience: Duration,
-) -> Result<std::process::Child, Failure> {
-    // Bounded by itself too, should anything fail to end it.
-    let seconds = patience.as_secs() + 10;
-    let job = Command::new("sleep")
-        .arg(seconds.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|error| format!("starting sleep: {error}"))?;
-    let pid = job.id();
-    // spawn returns once exec has begun, but the dynamic loader may still
-    // hold a library open then: look once sleep is asleep (state S).
-    let asleep = || {
-        labkit::procfs::stat(pid as i32).is_some_and(|sleep| sleep.state == 'S')
-    };
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while !asleep() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    let table = fdtable::entries(&pid.to_string())
-        .map(|entries| names.table(&entries))
-        .unwrap_or_default();
-    say!(Parent, "(--no-cloexec) meanwhile I start an unrelated program,");
-    say!(
-        Parent,
-        "`sleep {seconds}` (pid {pid}); after its exec, ls -l /proc/{pid}/fd \
-         shows:\n{table}"
-    );
-    Ok(job)
-}
-
-fn end_unrelated_job(mut job: std::process::Child) {
-    let _ = job.kill();
-    let _ = job.wait();
-}
-
-// ANCHOR: command
-/// The same pipeline through `std::process::Command`: std makes the fork,
-/// the dup2s, the closes and the exec, out of sight.
-fn with_command(stages: &[Stage]) -> Result<ExitCode, Failure> {
-    let mut children = Vec::new();
-    // The read end of the pipe on the left of the next stage.
-    let mut left: Option<std::io::PipeReader> = None;
-    for (index, stage) in stages.iter().enumerate() {
-        let mut command = Command::new(&stage.words[0]);
-        command.args(&stage.words[1..]);
-        if let Some(read_end) = left.take() {
-            command.stdin(Stdio::from(read_end));
-        }
-        if index + 1 < stages.len() {
-            // std::io::pipe: pipe2(O_CLOEXEC), as in the fork version.
-            let (read_end, write_end) =
-                std::io::pipe().map_err(|error| format!("pipe2: {error}"))?;
-            command.stdout(Stdio::from(write_end));
-            left = Some(read_end);
-        }
-        // spawn() forks, dup2s each Stdio onto 0, 1, 2, puts SIGPIPE back
-        // to its default, execs, and learns of a failed exec through a
-        // close-on-exec pipe of its own.
-        let spawned = command.spawn();
-        // `command` goes here, and with it our copies of the ends it got.
-        drop(command);
-        match spawned {
-            Ok(child) => {
-                say!(
-                    Parent,
-                    "spawned stage {} (pid {})",
-                    stage.number,
-                    child.id()
-                );
-                children.push(Ok(child));
-            }
-            // The program could not be started: no process was made.
-            Err(error) if error.raw_os_error().is_some() => {
-                let errno = Errno::from_raw(error.raw_os_error().unwrap_or(0));
-                report_exec_failure(stage, errno);
-                let missing = command_not_found(&stage.words[0], errno);
-                children.push(Err(if missing { 127 } else { 126 }));
-            }
-            Err(error) => return Err(format!("spawn: {error}").into()),
-        }
-    }
-    let mut statuses = Vec::new();
-    for (index, child) in children.into_iter().enumerate() {
-        let ended = match child {
-            Ok(mut child) => Ended::from_exit(
-                child.wait().map_err(|error| format!("waitpid: {error}"))?,
-            ),
-            // No process was made: the status bash gives such a stage.
-            Err(code) => Ended::Code(code),
-        };
-        say!(Parent, "reaped stage {}: {}", index + 1, ended.explain());
-        statuses.push(ended);
-    }
-    let (posix, _) = report_statuses(stages, &statuses);
-    Ok(ExitCode::from(u8::try_from(posix).unwrap_or(u8::MAX)))
-}
-// ANCHOR_END: command
-
-/// `--spawn bare`: the system calls alone (src/bare.rs), then the report.
-fn with_bare_calls(stages: &[Stage]) -> Result<ExitCode, Failure> {
-    let argvs: Vec<Vec<CString>> =
-        stages.iter().map(|stage| stage.argv.clone()).collect();
-    let waited = bare::run(&argvs)?;
-    let statuses: Vec<Ended> = waited
-        .iter()
-        .map(|status| Ended::from_wait(status).unwrap_or(Ended::Signal(9)))
-        .collect();
-    let (posix, _) = report_statuses(stages, &statuses);
-    Ok(ExitCode::from(u8::try_from(posix).unwrap_or(u8::MAX)))
-}
-
-impl Ended {
-    fn from_exit(status: std::process::ExitStatus) -> Ended {
-        use std::os::unix::process::ExitStatusExt;
-        match (status.code(), status.signal()) {
-            (Some(code), _) => Ended::Code(code),
-            (None, Some(signal)) => Ended::Signal(signal),
-            (None, None) => Ended::Code(status.into_raw()),
         }
     }
 }
