@@ -63,7 +63,9 @@ struct Args {
 
     /// Only the system calls (src/bare.rs): no narration, no pauses, no
     /// deadline; print what the parent read and how the child ended.
-    #[arg(long, conflicts_with_all = ["pause", "keep_write_end", "patience", "interval_ms"])]
+    #[arg(long)]
+    #[arg(conflicts_with_all = ["pause", "keep_write_end", "patience"])]
+    #[arg(conflicts_with = "interval_ms")]
     bare: bool,
 
     #[command(flatten)]
