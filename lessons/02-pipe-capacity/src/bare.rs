@@ -39,7 +39,7 @@ pub fn run() -> nix::Result<Found> {
     let reported = fcntl(&write_end, FcntlArg::F_GETPIPE_SZ)? as usize;
     drop((read_end, write_end)); // frees the pipe and the bytes nobody read
 
-    // A fresh pipe: shrinking one that holds more than the new size is EBUSY.
+    // A fresh pipe: shrinking one below the pages its bytes occupy is EBUSY.
     let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC)?;
     let granted = fcntl(&write_end, FcntlArg::F_SETPIPE_SZ(REQUEST))? as usize;
     drop((read_end, write_end)); // done: closing both ends frees its pages

@@ -160,7 +160,7 @@ fn probe_view(args: &Args, page: usize) -> Outcome<ExitCode> {
     };
 
     // ANCHOR: reprobe
-    // A fresh pipe: resizing a full one to less than it holds fails (EBUSY).
+    // A fresh pipe: shrinking one below the pages its bytes occupy is EBUSY.
     let (read_end, write_end) = new_pipe()?;
     let (r, w) = (fd_number(&read_end), fd_number(&write_end));
     say!(
