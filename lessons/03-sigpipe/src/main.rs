@@ -3,7 +3,7 @@
 //! What it teaches: once the last read end of a pipe is closed, nothing
 //! written to it can ever be read, and the kernel tells the writer so. By
 //! default it sends the writer SIGPIPE (signal 13), whose default action
-//! kills it: `waitpid` reports "killed by signal 13" and a shell shows 141
+//! kills it: `waitpid` reports "killed by signal 13" and bash shows 141
 //! (128 + 13). A writer that ignores SIGPIPE lives on, and its `write` fails
 //! with EPIPE instead. Rust programs are of the second kind: the Rust
 //! runtime sets SIGPIPE to SIG_IGN before `main`, and a forked child
