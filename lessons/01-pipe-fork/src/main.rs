@@ -12,11 +12,16 @@
 //!   cargo lab run 1 -- --pause 2             the child goes quiet for 2 s
 //!   cargo lab run 1 -- --keep-write-end      the parent forgets to close
 //!   cargo lab run 1 -- --trace               show each system call
+//!   cargo lab run 1 -- --bare --count 3      the system calls alone
 //!
 //! What to look for: the parent's last read returns 0 right after the child
 //! closes its write end. With `--pause`, a read blocks while the pipe is
 //! empty and a writer is still open. With `--keep-write-end`, the child exits
 //! and still no end of file comes: the parent is waiting for itself.
+//! `--bare` makes the same calls with no narration (src/bare.rs) and prints
+//! what the parent read, then how the child ended.
+
+mod bare;
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::process::ExitCode;
@@ -56,6 +61,13 @@ struct Args {
     #[arg(long, value_parser = seconds)]
     patience: Option<f64>,
 
+    /// Only the system calls (src/bare.rs): no narration, no pauses, no
+    /// deadline; print what the parent read and how the child ended.
+    #[arg(long)]
+    #[arg(conflicts_with_all = ["pause", "keep_write_end", "patience"])]
+    #[arg(conflicts_with = "interval_ms")]
+    bare: bool,
+
     #[command(flatten)]
     common: labkit::CommonArgs,
 }
@@ -66,6 +78,9 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     args.common.apply();
+    if args.bare {
+        return bare_run(args.count);
+    }
     // ANCHOR: pipe
     // O_CLOEXEC: a program exec()ed later does not inherit these by accident.
     let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC)?;
@@ -179,6 +194,16 @@ fn parent_reads(read_end: &OwnedFd, patience: Duration) -> nix::Result<bool> {
     }
 }
 // ANCHOR_END: read-loop
+
+/// `--bare`: the messages through src/bare.rs, then what came out of it.
+fn bare_run(count: u32) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let messages: Vec<String> =
+        (1..=count).map(|n| format!("message {n} of {count}\n")).collect();
+    let (received, ended) = bare::run(&messages)?;
+    print!("{}", String::from_utf8_lossy(&received));
+    println!("(the child {})", status::explain(&ended));
+    Ok(ExitCode::SUCCESS)
+}
 
 /// Tells the reader what went wrong with `--keep-write-end`, and cleans up.
 fn explain_the_hang(child: Pid, kept_write_end: bool) -> nix::Result<()> {

@@ -194,3 +194,33 @@ fn bad_input_is_one_line_and_status_2() {
         );
     }
 }
+
+#[test]
+fn the_bare_calls_deliver_what_the_narrated_run_does() {
+    let narrated = pipe_fork(&["--count", "3", "--interval-ms", "1"]);
+    let narrated_bytes: String = said(&narrated, "parent")
+        .iter()
+        .filter_map(|line| line.strip_prefix("read ")?.split_once(" bytes: "))
+        .map(|(_, quoted)| quoted.trim_matches('"').replace("\\n", "\n"))
+        .collect();
+    let bare = pipe_fork(&["--bare", "--count", "3"]);
+    assert!(bare.status.success(), "{}", bare.stderr);
+    // The same bytes, in the same order, then end of file and the reaping:
+    // the status line can only come once read() has returned 0.
+    let expected = format!("{narrated_bytes}(the child exited with code 0)\n");
+    assert_eq!(bare.stdout, expected);
+    assert!(narrated_bytes.starts_with("message 1 of 3\n"), "{narrated_bytes}");
+    // No narration at all: no speaker tags.
+    assert!(!bare.stdout.contains(" | "), "{}", bare.stdout);
+}
+
+#[test]
+fn the_bare_run_refuses_the_narrated_runs_flags() {
+    for flag in [&["--pause", "1"][..], &["--keep-write-end"][..]] {
+        let args: Vec<&str> = ["--bare"].iter().chain(flag).copied().collect();
+        let done = pipe_fork(&args);
+        assert_eq!(done.status.code(), Some(2), "{args:?}: {}", done.stderr);
+        assert!(done.stderr.contains("cannot be used with"), "{}", done.stderr);
+        assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
+    }
+}

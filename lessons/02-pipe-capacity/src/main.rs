@@ -15,9 +15,11 @@
 //!   cargo lab run 2 -- --show write-sizes   what fits depends on the size
 //!   cargo lab run 2 -- --show pipe-buf   up to PIPE_BUF: all or nothing
 //!   cargo lab run 2 -- --trace           show each system call
+//!   cargo lab run 2 -- --show bare       the system calls alone
 //!
 //! Each `--show` view is one idea, in a file of its own: the probe (this
-//! file, the default), blocking.rs, write_sizes.rs, pipe_buf.rs. `--size`
+//! file, the default), blocking.rs, write_sizes.rs, pipe_buf.rs; bare.rs is
+//! the probe and a resize with no narration at all. `--size`
 //! belongs to the probe: it shows the kernel rounding a request up, the
 //! ceiling in /proc/sys/fs/pipe-max-size, and EPERM above it.
 //!
@@ -27,6 +29,7 @@
 //! CAP_SYS_RESOURCE, and the program says whether you do.
 
 mod bar;
+mod bare;
 mod blocking;
 mod pipe;
 mod pipe_buf;
@@ -81,6 +84,8 @@ enum View {
     WriteSizes,
     /// A write of up to PIPE_BUF bytes goes in whole or not at all.
     PipeBuf,
+    /// The probe and a resize: the system calls alone, no narration.
+    Bare,
 }
 
 /// `--size`: a positive number of bytes that fits the `int` F_SETPIPE_SZ takes.
@@ -115,8 +120,20 @@ fn run(args: Args) -> Outcome<ExitCode> {
         View::Probe => probe_view(args, page),
         View::Blocking => blocking::show(page).map(|()| ExitCode::SUCCESS),
         View::WriteSizes => write_sizes::show(page).map(|()| ExitCode::SUCCESS),
-        View::PipeBuf => pipe_buf::show().map(|()| ExitCode::SUCCESS),
+        View::PipeBuf => pipe_buf::show(page).map(|()| ExitCode::SUCCESS),
+        View::Bare => bare_view(),
     }
+}
+
+/// `--show bare`: src/bare.rs's figures, one per line, and whether the probe
+/// and the kernel agree.
+fn bare_view() -> Outcome<ExitCode> {
+    let found = pipe::checked("bare", bare::run())?;
+    println!("probe: {} bytes went in before EAGAIN", found.probed);
+    println!("fcntl(F_GETPIPE_SZ) = {}", found.reported);
+    let request = bare::REQUEST;
+    println!("fcntl(F_SETPIPE_SZ, {request}) = {}", found.granted);
+    Ok(exit_code(found.probed == found.reported))
 }
 
 fn probe_view(args: &Args, page: usize) -> Outcome<ExitCode> {
@@ -143,7 +160,7 @@ fn probe_view(args: &Args, page: usize) -> Outcome<ExitCode> {
     };
 
     // ANCHOR: reprobe
-    // A fresh pipe: resizing a full one to less than it holds fails (EBUSY).
+    // A fresh pipe: shrinking one below the pages its bytes occupy is EBUSY.
     let (read_end, write_end) = new_pipe()?;
     let (r, w) = (fd_number(&read_end), fd_number(&write_end));
     say!(

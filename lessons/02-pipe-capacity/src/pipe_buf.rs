@@ -4,7 +4,10 @@
 //! whole or not at all: it is never split, never interleaved with another
 //! writer's bytes. Linux's PIPE_BUF is 4096. So into a pipe with 4095 bytes
 //! free, a 4096-byte non-blocking write fails with EAGAIN and writes nothing;
-//! a larger write carries no such promise and may go in partly.
+//! a larger write carries no such promise and may go in partly. The write
+//! that shows it is a page and 1 byte, whatever the page size (sysconf): on
+//! Linux the odd byte can join the last page, the whole pages cannot.
+//! Lesson 06 shows what atomicity is for: many writers on one pipe.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
@@ -20,7 +23,7 @@ use crate::pipe::{
 /// What POSIX calls PIPE_BUF: the largest write a pipe keeps whole.
 const PIPE_BUF: usize = libc::PIPE_BUF;
 
-pub fn show() -> Outcome<()> {
+pub fn show(page: usize) -> Outcome<()> {
     say!(Note, "PIPE_BUF is {PIPE_BUF}: a write of at most {PIPE_BUF} bytes");
     say!(Note, "goes in whole or not at all");
     // ANCHOR: atomic
@@ -34,7 +37,7 @@ pub fn show() -> Outcome<()> {
     // ANCHOR: split
     say!(Parent, "again, with a write larger than PIPE_BUF");
     let (read_end, write_end) = almost_full_pipe()?;
-    try_write(write_end.as_fd(), PIPE_BUF + 1)?;
+    try_write(write_end.as_fd(), page + 1)?;
     // Nobody reads these bytes: closing both ends discards them.
     drop((read_end, write_end));
     // ANCHOR_END: split
@@ -42,9 +45,10 @@ pub fn show() -> Outcome<()> {
         Note,
         "Up to PIPE_BUF, a write never goes in partly, so lines written by\n\
          several writers never mix. Above it the kernel may split a write:\n\
-         of the 4097 bytes (a page and 1), it put the odd byte into the\n\
+         of the {} bytes (a page and 1), it put the odd byte into the\n\
          last page, found no free page for the rest, and returned 1. The\n\
-         caller must write the other 4096 later."
+         caller must write the other {page} later.",
+        page + 1
     );
     Ok(())
 }

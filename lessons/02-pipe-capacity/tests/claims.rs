@@ -356,12 +356,36 @@ fn a_pipe_buf_write_goes_in_whole_or_not_at_all() {
         4095,
         "{out}"
     );
-    let split =
-        the_number_after(&out, "4097-byte write into 4095 free bytes: ");
-    assert!(
-        (1..4097).contains(&split),
-        "a write above PIPE_BUF goes in partly: {split}\n{out}"
+    // A page and 1 byte (4097 with 4 KiB pages): only the odd byte fits.
+    let above = page_size() + 1;
+    let split = the_number_after(
+        &out,
+        &format!("{above}-byte write into 4095 free bytes: "),
     );
+    assert_eq!(split, 1, "a write above PIPE_BUF goes in partly:\n{out}");
+}
+
+#[test]
+fn the_bare_calls_find_what_the_narrated_probe_finds() {
+    let size = fresh_pipe_size();
+    let narrated = lesson_ok(&[], false);
+    assert_eq!(the_number_after(&narrated, "probed capacity: "), size);
+    let bare = lesson_ok(&["--show", "bare"], false);
+    assert!(!bare.contains(" | "), "no narration:\n{bare}");
+    assert_eq!(the_number_after(&bare, "probe: "), size, "{bare}");
+    assert_eq!(the_number_after(&bare, "F_GETPIPE_SZ) = "), size, "{bare}");
+    // 100000 bytes is 25 pages of 4096, rounded up to 32: 131072. The rule
+    // is the kernel's, computed here for this machine's page size.
+    let page = page_size();
+    let expected = 100_000usize.div_ceil(page).next_power_of_two() * page;
+    assert_eq!(
+        the_number_after(&bare, "F_SETPIPE_SZ, 100000) = "),
+        expected,
+        "{bare}"
+    );
+    if page == 4096 {
+        assert_eq!(expected, 131_072, "the figure the chapter's quiz states");
+    }
 }
 
 #[test]

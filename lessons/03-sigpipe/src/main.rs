@@ -3,7 +3,7 @@
 //! What it teaches: once the last read end of a pipe is closed, nothing
 //! written to it can ever be read, and the kernel tells the writer so. By
 //! default it sends the writer SIGPIPE (signal 13), whose default action
-//! kills it: `waitpid` reports "killed by signal 13" and a shell shows 141
+//! kills it: `waitpid` reports "killed by signal 13" and bash shows 141
 //! (128 + 13). A writer that ignores SIGPIPE lives on, and its `write` fails
 //! with EPIPE instead. Rust programs are of the second kind: the Rust
 //! runtime sets SIGPIPE to SIG_IGN before `main`, and a forked child
@@ -12,6 +12,7 @@
 //! Usage (the --mode runs print 101, 141 and 0 last):
 //!   cargo lab run 3              a child writes to a pipe with no reader
 //!   cargo lab run 3 -- --trace   show each system call
+//!   cargo lab run 3 -- --bare    the system calls alone, no narration
 //!   cargo lab run 3 -- --mode rust-default | head -n 1; echo $PIPESTATUS
 //!   cargo lab run 3 -- --mode default-signal | head -n 1; echo $PIPESTATUS
 //!   cargo lab run 3 -- --mode graceful | head -n 1; echo $PIPESTATUS
@@ -27,8 +28,10 @@
 //! Each idea is in a file of its own: the Rust twist and the demo's order
 //! (this file), the two runs of a writer meeting a closed pipe
 //! (closed_pipe.rs), the status word the parent gets back (status_word.rs),
-//! and the `--mode` streams for a shell pipeline (stream.rs).
+//! and the `--mode` streams for a shell pipeline (stream.rs). bare.rs is the
+//! demo's core with no narration at all.
 
+mod bare;
 mod closed_pipe;
 mod status_word;
 mod stream;
@@ -41,6 +44,7 @@ use labkit::Speaker::{self, Kernel, Note, Parent};
 use labkit::process::Disposition;
 use labkit::say;
 use nix::sys::signal::Signal;
+use nix::sys::wait::WaitStatus;
 
 use closed_pipe::writer_meets_closed_pipe;
 use status_word::explain_status_word;
@@ -70,6 +74,11 @@ struct Args {
     )]
     lines: u64,
 
+    /// Only the system calls (src/bare.rs), once with SIG_DFL and once with
+    /// SIG_IGN: no narration, just how each child ended.
+    #[arg(long, conflicts_with_all = ["mode", "lines"])]
+    bare: bool,
+
     #[command(flatten)]
     common: labkit::CommonArgs,
 }
@@ -78,6 +87,7 @@ fn main() -> ExitCode {
     labkit::cli::main(|args: Args| {
         args.common.apply();
         match args.mode {
+            None if args.bare => bare_runs(),
             None => demo(),
             Some(mode) => stream(mode, args.lines),
         }
@@ -112,6 +122,20 @@ fn demo() -> Result<ExitCode, Box<dyn Error>> {
          default-signal or graceful:\n\
          \x20 cargo lab run 3 -- --mode MODE | head -n 1; echo $PIPESTATUS"
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--bare`: src/bare.rs with each disposition, and how its child ended.
+fn bare_runs() -> Result<ExitCode, Box<dyn Error>> {
+    for (name, disposition) in
+        [("SIG_DFL", Disposition::Default), ("SIG_IGN", Disposition::Ignore)]
+    {
+        let ended = bare::run(disposition)?;
+        // Exit code 0 is bare.rs's word for "write() failed with EPIPE".
+        let epipe = matches!(ended, WaitStatus::Exited(_, 0));
+        let how = if epipe { " (write() failed with EPIPE)" } else { "" };
+        println!("{name}: child {}{how}", labkit::status::explain(&ended));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

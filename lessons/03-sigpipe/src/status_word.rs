@@ -11,8 +11,9 @@ use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
 
 // ANCHOR: status-word
-/// Reads the status word the way the C macros do, then shows what nix, std
-/// and a shell make of it.
+/// Reads the status word the way glibc's macros do on Linux (POSIX defines
+/// only the macros, not these bits), then shows what nix, std and a shell
+/// make of it.
 pub fn explain_status_word(child: Pid, raw: i32) {
     say!(Parent, "waitpid() stored the status word {raw:#06x}");
     if let Ok(decoded) = WaitStatus::from_raw(child, raw) {

@@ -240,3 +240,34 @@ fn bad_input_gets_one_line_and_status_2() {
         assert!(done.stderr.starts_with("sigpipe: error:"), "{}", done.stderr);
     }
 }
+
+#[test]
+fn the_bare_calls_end_the_way_the_narrated_demo_does() {
+    let narration = demo(&[]);
+    assert!(
+        has(&part(&narration, "1."), "as Signaled(child, SIGPIPE, false)"),
+        "{narration}"
+    );
+    assert!(has(&part(&narration, "2."), "as Exited(child, 0)"), "{narration}");
+    let done = bounded(
+        Command::new(SIGPIPE).arg("--bare"),
+        "the bare run did not finish: a write that blocked instead of failing",
+    );
+    assert!(done.status.success(), "{}", done.stderr);
+    let lines: Vec<&str> = done.stdout.lines().collect();
+    // The same two endings: killed by signal 13 inside write() with
+    // SIG_DFL; EPIPE and a normal exit with SIG_IGN (exit code 1 would
+    // mean write() succeeded or failed otherwise).
+    assert_eq!(lines.len(), 2, "{}", done.stdout);
+    assert!(
+        lines[0].starts_with("SIG_DFL: child killed by signal 13 (SIGPIPE)"),
+        "{}",
+        done.stdout
+    );
+    assert_eq!(
+        lines[1],
+        "SIG_IGN: child exited with code 0 (write() failed with EPIPE)",
+        "{}",
+        done.stdout
+    );
+}
