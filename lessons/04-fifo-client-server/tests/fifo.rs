@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::*;
-use labkit::nobody::NobodyCopy;
+use labkit::nobody::{NobodyCopy, nobody_or_skip};
 use nix::sys::signal::Signal;
 use nix::unistd::geteuid;
 
@@ -233,21 +233,24 @@ fn read_only_dir() -> tempfile::TempDir {
 }
 
 /// Root ignores file permissions: when we are root, run a copy as nobody
-/// (keep the copy alive while the command runs).
-fn unprivileged(program: &str) -> (Command, Option<NobodyCopy>) {
-    if geteuid().is_root() {
-        let copy = NobodyCopy::new(program).expect("a copy nobody can run");
-        (copy.command(), Some(copy))
-    } else {
-        (Command::new(program), None)
+/// (keep the copy alive while the command runs); None, said on stderr,
+/// when root cannot become nobody.
+fn unprivileged(program: &str) -> Option<(Command, Option<NobodyCopy>)> {
+    if !geteuid().is_root() {
+        return Some((Command::new(program), None));
     }
+    if !nobody_or_skip("the run as an ordinary user") {
+        return None;
+    }
+    let copy = NobodyCopy::new(program).expect("a copy nobody can run");
+    Some((copy.command(), Some(copy)))
 }
 
 #[test]
 fn permission_denied_is_one_line_and_nothing_is_left() {
     let tmp = read_only_dir();
     let fifo = tmp.path().join("fifo");
-    let (mut command, _copy) = unprivileged(SERVER);
+    let Some((mut command, _copy)) = unprivileged(SERVER) else { return };
     let done = bounded("fifo-server", command.arg("--path").arg(&fifo));
     assert_eq!(done.status.code(), Some(1), "{}", done.stderr);
     assert_one_line(&done.stderr, "permission denied");
@@ -274,7 +277,7 @@ fn a_fifo_owned_by_another_user_is_refused() {
     // Anyone may read and write it: only the owner check can refuse it.
     std::fs::set_permissions(&fifo, std::fs::Permissions::from_mode(0o666))
         .unwrap();
-    let (mut command, _copy) = unprivileged(CLIENT);
+    let Some((mut command, _copy)) = unprivileged(CLIENT) else { return };
     let done = bounded(
         "fifo-client",
         command.arg("--path").arg(&fifo).args(["--wait", "1"]),

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use labkit::hygiene::run_clean;
-use labkit::nobody::{NOBODY, NobodyCopy, running_as_root};
+use labkit::nobody::{NOBODY, NobodyCopy, nobody_or_skip, nobody_unavailable};
 use labkit::watchdog::{Background, Finished};
 use nix::sys::signal::Signal;
 use nix::unistd::{getegid, geteuid};
@@ -220,7 +220,7 @@ for kind in (socket.SOCK_STREAM, socket.SOCK_SEQPACKET):
 
 #[test]
 fn a_0600_socket_keeps_other_users_out() {
-    if !running_as_root() {
+    if !nobody_or_skip("a client as another user") {
         // One user cannot test another's access; root runs it as nobody.
         return;
     }
@@ -338,7 +338,7 @@ fn a_client_that_lies_about_its_pid_is_refused() {
 
 #[test]
 fn a_uid_the_server_does_not_accept_is_refused() {
-    if running_as_root() {
+    if nobody_unavailable().is_none() {
         // Another user for real: nobody, through the abstract namespace,
         // which has no file and so no permission to keep nobody out.
         let name = abstract_name("uid");
@@ -361,8 +361,8 @@ fn a_uid_the_server_does_not_accept_is_refused() {
         assert!(out.contains(&format!("uid {NOBODY}, gid {NOBODY}")), "{out}");
         assert!(out.contains("is not allowed here (allowed: [0])"), "{out}");
     } else {
-        // An ordinary user cannot become another: the server accepts only
-        // someone else, and so refuses us.
+        // We cannot become another user: the server accepts only someone
+        // else, and so refuses us.
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("s");
         let other = (geteuid().as_raw() + 1).to_string();
@@ -424,7 +424,7 @@ fn the_server_reads_a_file_whose_name_is_gone() {
 
 #[test]
 fn the_server_reads_a_file_it_has_no_permission_to_open() {
-    if !running_as_root() {
+    if !nobody_or_skip("a server as another user") {
         // Without a second user the server can open whatever the client
         // can; the test above shows a file with no name instead.
         return;
