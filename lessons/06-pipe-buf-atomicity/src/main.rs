@@ -36,7 +36,9 @@
 //! counted: never one at or below PIPE_BUF.
 
 mod record;
+mod reports;
 mod torn;
+mod verdict;
 mod writer;
 
 use std::io::Write;
@@ -46,7 +48,7 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use labkit::Speaker::{Child as Writer, Kernel, Note, Parent};
+use labkit::Speaker::{Kernel, Note, Parent};
 use labkit::cli::failed;
 use labkit::fifo::{Access, Fifo, open_within};
 use labkit::watchdog::{wait_for_child, wait_readable};
@@ -55,6 +57,8 @@ use nix::fcntl::OFlag;
 use nix::unistd::{PathconfVar, Pid, fpathconf, pipe2, read};
 
 use record::{MAX_RECORD, MIN_RECORD, Scanner};
+use reports::Reports;
+use verdict::{explain, tally};
 
 /// Many writers, one FIFO: which records arrive whole, and which torn.
 ///
@@ -400,95 +404,6 @@ fn read_all(data: &OwnedFd) -> Result<(Scanner, u64)> {
 }
 // ANCHOR_END: read-loop
 
-/// Per writer: how many records arrived whole, and whether in order.
-/// Returns the number of whole records.
-fn tally(args: &Args, scanner: &Scanner) -> u64 {
-    let mut whole_total = 0;
-    let mut out_of_order = Vec::new();
-    for id in 1..=args.writers {
-        let mine: Vec<_> = scanner
-            .found
-            .iter()
-            .filter(|found| found.header.writer == id)
-            .collect();
-        let whole = mine.iter().filter(|found| found.whole).count() as u64;
-        let in_order =
-            mine.windows(2).all(|w| w[0].header.seq < w[1].header.seq);
-        if !in_order {
-            out_of_order.push(id);
-        }
-        whole_total += whole;
-        let letter = char::from(record::letter_of(id));
-        say!(
-            Parent,
-            "writer {id} ({letter}): {} sent, {whole} whole, {} torn",
-            args.records,
-            u64::from(args.records) - whole
-        );
-    }
-    if out_of_order.is_empty() {
-        say!(
-            Parent,
-            "every writer's records arrived in the order it wrote them"
-        );
-    } else {
-        say!(Parent, "out of order: the records of writers {out_of_order:?}");
-    }
-    whole_total
-}
-
-/// Why it came out as it did.
-fn explain(
-    atomic: bool,
-    whole: u64,
-    sent: u64,
-    scanner: &Scanner,
-    capacity: Option<usize>,
-    record_size: usize,
-) {
-    if let Some((found, window)) = &scanner.first_torn {
-        torn::show(found, window);
-    }
-    match (atomic, whole == sent) {
-        (true, true) => say!(
-            Note,
-            "Each record was one write() of at most PIPE_BUF bytes: the \
-             kernel puts\nsuch a write into the pipe all at once, or waits \
-             until it has room for\nall of it. No other writer's bytes can \
-             land inside it."
-        ),
-        (false, false) => say!(
-            Note,
-            "A write() of more than PIPE_BUF bytes goes in as room appears. \
-             When the\npipe was full, the writer slept in the middle of its \
-             record; the reader\nmade room, and another writer's write() \
-             went in first. The kernel kept\nits promise: it never promised \
-             more than PIPE_BUF."
-        ),
-        (false, true) => {
-            say!(
-                Note,
-                "No record was torn, yet nothing promised it: above \
-                 PIPE_BUF it is luck,\nor this kernel's way of doing \
-                 things, and both can change."
-            );
-            if let Some(capacity) = capacity.filter(|&c| record_size <= c) {
-                say!(
-                    Note,
-                    "Try a size that is not a multiple of the page (4097), \
-                     or a pipe smaller\nthan the record: --pipe-size 4096 \
-                     (this one holds {capacity} bytes)."
-                );
-            }
-        }
-        (true, false) => say!(
-            Note,
-            "Torn records at or below PIPE_BUF: the kernel broke its \
-             promise, or a\nwriter did not write each record in one write()."
-        ),
-    }
-}
-
 /// Reaps every writer within PATIENCE; true if all exited with code 0.
 fn reap(writers: &mut [Child]) -> Result<bool> {
     let mut all_fine = true;
@@ -506,119 +421,4 @@ fn reap(writers: &mut [Child]) -> Result<bool> {
         }
     }
     Ok(all_fine)
-}
-
-/// The report pipe, read line by line: `ready K PID`, then
-/// `done K writes=W partial=P eagain=E [first=TOOK/OF]`, or `error K: ...`.
-struct Reports {
-    fd: OwnedFd,
-    pending: Vec<u8>,
-    done: Vec<String>,
-}
-
-impl Reports {
-    fn new(fd: OwnedFd) -> Reports {
-        Reports { fd, pending: Vec::new(), done: Vec::new() }
-    }
-
-    /// Reads lines until `count` of them start with `word`. A writer's
-    /// error is passed on; end of file first means a writer died.
-    fn until_all(&mut self, count: u32, word: &str) -> Result<u32> {
-        let mut seen = 0;
-        while seen < count {
-            let Some(line) = self.next_line()? else {
-                return Err(format!(
-                    "the report pipe closed after {seen} of {count} \
-                     writers said {word:?}"
-                )
-                .into());
-            };
-            if line.starts_with(word) {
-                seen += 1;
-                if word == "done" {
-                    self.done.push(line);
-                }
-            } else {
-                say!(Writer, "{line}");
-            }
-        }
-        Ok(seen)
-    }
-
-    fn next_line(&mut self) -> Result<Option<String>> {
-        loop {
-            if let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
-                let line: Vec<u8> = self.pending.drain(..=end).collect();
-                let text = String::from_utf8_lossy(&line[..end]);
-                return Ok(Some(text.into_owned()));
-            }
-            if !wait_readable(self.fd.as_fd(), PATIENCE)
-                .map_err(failed("poll"))?
-            {
-                return Err("no word from the writers for 20 s".into());
-            }
-            let mut buffer = [0u8; 4096];
-            match read(&self.fd, &mut buffer).map_err(failed("read"))? {
-                0 => return Ok(None),
-                n => self.pending.extend_from_slice(&buffer[..n]),
-            }
-        }
-    }
-
-    // ANCHOR: partial-writes
-    /// With --nonblocking: how many writes went in partly.
-    fn show_partial_writes(&self, pipe_buf: usize, record_size: usize) {
-        let (mut writes, mut partial, mut eagain) = (0u64, 0u64, 0u64);
-        let mut example = None;
-        for line in &self.done {
-            writes += field(line, "writes=");
-            partial += field(line, "partial=");
-            eagain += field(line, "eagain=");
-            if example.is_none() {
-                example = line.split_once("first=").map(|(_, f)| f.to_string());
-            }
-        }
-        say!(
-            Kernel,
-            "O_NONBLOCK: {writes} write() calls, {partial} partial writes, \
-             {eagain} EAGAIN"
-        );
-        if let Some(example) = example {
-            let (took, of) = example.split_once('/').unwrap_or(("?", "?"));
-            say!(
-                Kernel,
-                "e.g. a write() of {of} bytes took {took} and returned: \
-                 the rest went in later"
-            );
-        }
-        if record_size <= pipe_buf {
-            say!(
-                Note,
-                "at most PIPE_BUF: each write went in whole, or failed with \
-                 EAGAIN and\nwrote nothing; never a part"
-            );
-        } else if partial == 0 {
-            say!(
-                Note,
-                "above PIPE_BUF, yet no partial write this time: nothing \
-                 promised that"
-            );
-        } else {
-            say!(
-                Note,
-                "above PIPE_BUF, a non-blocking write takes what fits and \
-                 returns the count:\na partial write, and the rest of the \
-                 record waits for the next write()"
-            );
-        }
-    }
-    // ANCHOR_END: partial-writes
-}
-
-/// The number after `name` in a `done` line, 0 if absent.
-fn field(line: &str, name: &str) -> u64 {
-    line.split_whitespace()
-        .find_map(|word| word.strip_prefix(name))
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(0)
 }
