@@ -22,6 +22,8 @@ pub enum Speaker {
     Child,
     Server,
     Client,
+    /// The other side of a conversation that is neither server nor client.
+    Peer,
     /// Facts about what the kernel did (a read returned 0, a signal was sent).
     Kernel,
     /// The lesson itself explaining why something happened.
@@ -36,6 +38,7 @@ impl Speaker {
             Speaker::Child => "child",
             Speaker::Server => "server",
             Speaker::Client => "client",
+            Speaker::Peer => "peer",
             Speaker::Kernel => "kernel",
             Speaker::Note => "note",
         }
@@ -47,6 +50,7 @@ impl Speaker {
             Speaker::Child => Color::Green,
             Speaker::Server => Color::Cyan,
             Speaker::Client => Color::Magenta,
+            Speaker::Peer => Color::Cyan,
             Speaker::Kernel => Color::Yellow,
             Speaker::Note => Color::White,
         }

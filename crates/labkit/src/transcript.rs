@@ -12,6 +12,20 @@
 //! args = ["--keep-write-end"]
 //! ```
 //!
+//! Two programs that talk, as in two terminals, are two transcripts, the
+//! first naming the second in `beside`: both run in one fresh directory
+//! (their working directory), with the FIFOs listed made there first (mode
+//! 0600), and the second starts once the first has printed a line holding
+//! `when`:
+//!
+//! ```toml
+//! [[lessons.transcripts]]
+//! name = "client"
+//! program = "fifo-client"
+//! args = ["--path", "myfifo"]
+//! beside = { transcript = "server", when = "waits", fifos = ["myfifo"] }
+//! ```
+//!
 //! and its `tests/transcripts.rs` makes the one call [`check_lesson`]. That
 //! runs each program with `--color never` and the args, turns what varies
 //! from run to run into placeholders ([`normalise`]), and compares the result
@@ -35,12 +49,13 @@ use std::fmt::Write as _;
 use std::fs;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, ExitStatus};
 use std::time::Duration;
 
+use nix::sys::stat::Mode;
 use serde::Deserialize;
 
-use crate::watchdog;
+use crate::watchdog::{self, Background};
 
 /// The environment variable that turns a check into a regeneration.
 pub const UPDATE_VAR: &str = "PIPELAB_UPDATE_TRANSCRIPTS";
@@ -75,6 +90,22 @@ pub struct Transcript {
     pub program: Option<String>,
     #[serde(default)]
     pub args: Vec<String>,
+    /// The transcript whose program runs at the same time, started second.
+    #[serde(default)]
+    pub beside: Option<Beside>,
+}
+
+/// How two transcripts run together (see the module's documentation).
+#[derive(Debug, Deserialize)]
+pub struct Beside {
+    /// The name of the transcript started second.
+    pub transcript: String,
+    /// What a line of the first program's output holds when the second
+    /// may start.
+    pub when: String,
+    /// FIFOs made (mode 0600) in the shared directory before either starts.
+    #[serde(default)]
+    pub fifos: Vec<String>,
 }
 
 impl Lesson {
@@ -199,6 +230,7 @@ pub fn check_lesson_at(
         .is_some_and(|value| !value.is_empty() && value != "0");
 
     let mut stale = Vec::new();
+    let mut together = record_pairs(lesson, programs)?;
     for transcript in &lesson.transcripts {
         let program = lesson.program_of(transcript).ok_or_else(|| {
             format!(
@@ -206,7 +238,10 @@ pub fn check_lesson_at(
                 lesson.number, transcript.name
             )
         })?;
-        let actual = record(lesson, transcript, &programs.join(program))?;
+        let actual = match together.remove(&transcript.name) {
+            Some(actual) => actual,
+            None => record(lesson, transcript, &programs.join(program))?,
+        };
         let path = root.join(lesson.transcript_path(transcript));
         let stored = fs::read_to_string(&path).unwrap_or_default();
         if stored == actual {
@@ -290,6 +325,22 @@ pub fn record(
     transcript: &Transcript,
     program: &Path,
 ) -> Result<String, String> {
+    let mut command = command_for(lesson, transcript, program)?;
+    let done = watchdog::run(&mut command, LIMIT).map_err(|error| {
+        format!(
+            "lesson {:02}, transcript {:?}: {error}",
+            lesson.number, transcript.name
+        )
+    })?;
+    Ok(render(lesson, transcript, &done.stdout, &done.stderr, done.status))
+}
+
+/// The command that runs `transcript`'s program as a learner would see it.
+fn command_for(
+    lesson: &Lesson,
+    transcript: &Transcript,
+    program: &Path,
+) -> Result<Command, String> {
     if !program.is_file() {
         return Err(format!(
             "lesson {:02}: no program at {} (is {:?} a [[bin]] of {}?)",
@@ -306,19 +357,70 @@ pub fn record(
         .args(&transcript.args)
         .env("NO_COLOR", "1");
     inherit_only_standard_descriptors(&mut command);
-    let done = watchdog::run(&mut command, LIMIT).map_err(|error| {
-        format!(
-            "lesson {:02}, transcript {:?}: {error}",
-            lesson.number, transcript.name
-        )
-    })?;
+    Ok(command)
+}
+
+/// Records each pair of transcripts that run together (`beside`): what
+/// each shows, by name.
+fn record_pairs(
+    lesson: &Lesson,
+    programs: &Path,
+) -> Result<HashMap<String, String>, String> {
+    let mut recorded = HashMap::new();
+    for first in &lesson.transcripts {
+        let Some(beside) = &first.beside else { continue };
+        let second = lesson
+            .transcripts
+            .iter()
+            .find(|second| second.name == beside.transcript)
+            .ok_or_else(|| {
+                format!(
+                    "lesson {:02}: transcript {:?} runs beside {:?}, which \
+                     course.toml does not declare",
+                    lesson.number, first.name, beside.transcript
+                )
+            })?;
+        let program = |transcript: &Transcript| {
+            programs.join(lesson.program_of(transcript).unwrap_or_default())
+        };
+        let dir = tempfile::tempdir().map_err(|error| error.to_string())?;
+        for fifo in &beside.fifos {
+            let mode = Mode::S_IRUSR | Mode::S_IWUSR;
+            nix::unistd::mkfifo(&dir.path().join(fifo), mode)
+                .map_err(|errno| format!("mkfifo {fifo}: {errno}"))?;
+        }
+        let mut command = command_for(lesson, first, &program(first))?;
+        let mut running =
+            Background::start(command.current_dir(dir.path()), LIMIT);
+        running.wait_for(&beside.when);
+        let mut command = command_for(lesson, second, &program(second))?;
+        let later = Background::start(command.current_dir(dir.path()), LIMIT);
+        for (transcript, started) in [(second, later), (first, running)] {
+            let (status, stdout, stderr) = started.finish();
+            let stdout = if stdout.is_empty() { stdout } else { stdout + "\n" };
+            let shown = render(lesson, transcript, &stdout, &stderr, status);
+            recorded.insert(transcript.name.clone(), shown);
+        }
+    }
+    Ok(recorded)
+}
+
+/// What a learner sees of one run: the command, the output (stdout, then
+/// stderr), and the status if not 0, with what varies normalised.
+fn render(
+    lesson: &Lesson,
+    transcript: &Transcript,
+    stdout: &str,
+    stderr: &str,
+    status: ExitStatus,
+) -> String {
     let mut shown = format!("{}\n", lesson.shown_command(transcript));
-    shown.push_str(&done.stdout);
-    shown.push_str(&done.stderr);
+    shown.push_str(stdout);
+    shown.push_str(stderr);
     if !shown.ends_with('\n') {
         shown.push('\n');
     }
-    match (done.status.code(), done.status.signal()) {
+    match (status.code(), status.signal()) {
         (Some(0), _) => {}
         (Some(code), _) => {
             writeln!(shown, "(exit status {code})").unwrap_or_default()
@@ -329,7 +431,7 @@ pub fn record(
         (None, None) => {}
     }
     let temp = std::env::temp_dir();
-    Ok(normalise(&shown, &temp.to_string_lossy()))
+    normalise(&shown, &temp.to_string_lossy())
 }
 
 /// Marks every descriptor above 2 close-on-exec in the child before it
@@ -601,12 +703,17 @@ mod tests {
             demo: Some("demo".into()),
             transcripts: vec![],
         };
-        let plain =
-            Transcript { name: "default".into(), program: None, args: vec![] };
+        let plain = Transcript {
+            name: "default".into(),
+            program: None,
+            args: vec![],
+            beside: None,
+        };
         let server = Transcript {
             name: "server".into(),
             program: Some("server".into()),
             args: vec!["--name".into(), "a b".into()],
+            beside: None,
         };
         assert_eq!(lesson.command_line(&plain), "cargo lab run 4");
         assert_eq!(
@@ -630,6 +737,7 @@ mod tests {
                 .chain(["--run-ms", "1", "--repetitions", "1", "--x", "y z"])
                 .map(String::from)
                 .collect(),
+            beside: None,
         };
         let shown = lesson.shown_command(&long);
         assert_eq!(

@@ -20,6 +20,12 @@
 
 use std::fmt;
 
+pub mod bare;
+
+/// The last argument of `labkit::fifo::open`, named: add `O_NONBLOCK`, so
+/// that the open itself never waits for the other side of the FIFO.
+pub const NONBLOCKING: bool = true;
+
 /// How messages are marked in the byte stream.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Framing {

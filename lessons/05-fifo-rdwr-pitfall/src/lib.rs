@@ -8,6 +8,8 @@ use std::time::Duration;
 use labkit::watchdog::wait_readable;
 use nix::unistd::{read, write};
 
+pub mod bare;
+
 /// The reply to a request: the same line in capitals, so that every reply
 /// names the request it answers.
 pub fn reply_to(request: &str) -> String {

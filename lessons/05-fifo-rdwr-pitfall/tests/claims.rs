@@ -36,7 +36,7 @@ fn one_fifo_opened_rdwr_reads_back_its_own_request_and_the_peer_gets_nothing() {
     );
     assert!(
         out.contains(
-            "server | read nothing in 0.5 s: no request ever reached me"
+            "  peer | read nothing in 0.5 s: no request ever reached me"
         ),
         "{out}"
     );
@@ -56,7 +56,7 @@ fn an_rdwr_open_returns_at_once_with_no_other_process() {
     assert!(done.status.success(), "{}", done.stderr);
     assert_eq!(
         done.stdout,
-        "server | opened the FIFO O_RDWR: it returned at once\n"
+        "  peer | opened the FIFO O_RDWR: it returned at once\n"
     );
 }
 

@@ -35,7 +35,7 @@ use labkit::fifo::{
     Access, FifoError, SharingArgs, open, open_within, shared_with,
 };
 use labkit::{say, trace};
-use lesson04_fifo_client_server::{Framing, FramingArgs, shown};
+use lesson04_fifo_client_server::{Framing, FramingArgs, NONBLOCKING, shown};
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::unistd::write;
@@ -151,21 +151,27 @@ fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
 /// Opens the FIFO for writing: first without waiting, to show what happens
 /// when no server is there, then with a bounded wait.
 fn open_for_writing(path: &Path, wait: Duration) -> Result<OwnedFd, FifoError> {
-    match open(path, Access::Write, true) {
+    match open(path, Access::Write, NONBLOCKING) {
         Ok(writer) => {
             say!(
                 Kernel,
                 "open(O_WRONLY|O_NONBLOCK) succeeded: the FIFO has a reader"
             );
             // Writes must wait when the FIFO is full, not fail with EAGAIN:
-            // take O_NONBLOCK off again.
-            let cleared = fcntl(&writer, FcntlArg::F_SETFL(OFlag::empty()));
-            trace!(Client, &cleared, "fcntl(fd, F_SETFL, 0)");
-            cleared.map_err(|errno| FifoError::Call {
+            // take O_NONBLOCK off again, and only it (lesson 02's rule:
+            // read the flags, change one, write them back).
+            let fcntl_error = |errno| FifoError::Call {
                 call: "fcntl",
                 path: path.to_path_buf(),
                 errno,
-            })?;
+            };
+            let got = fcntl(&writer, FcntlArg::F_GETFL);
+            trace!(Client, &got, "fcntl(fd, F_GETFL)");
+            let mut flags = OFlag::from_bits_retain(got.map_err(fcntl_error)?);
+            flags.remove(OFlag::O_NONBLOCK);
+            let cleared = fcntl(&writer, FcntlArg::F_SETFL(flags));
+            trace!(Client, &cleared, "fcntl(fd, F_SETFL, flags & ~O_NONBLOCK)");
+            cleared.map_err(fcntl_error)?;
             return Ok(writer);
         }
         Err(error) if error.errno() != Some(Errno::ENXIO) => return Err(error),

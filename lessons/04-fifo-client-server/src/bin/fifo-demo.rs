@@ -31,6 +31,7 @@ use labkit::Speaker::{Kernel, Note, Parent};
 use labkit::fifo::{Access, Fifo, PendingOpen, PrivateDir, open};
 use labkit::watchdog::wait_for_child;
 use labkit::{say, status};
+use lesson04_fifo_client_server::NONBLOCKING;
 use nix::errno::Errno;
 use nix::unistd::{Pid, read};
 
@@ -78,7 +79,7 @@ fn open_handshake() -> Result<()> {
     let shown = path.display();
     say!(Parent, "act 1: the open handshake, on my own FIFO {shown}");
 
-    match open(path, Access::Write, true) {
+    match open(path, Access::Write, NONBLOCKING) {
         Err(error) if error.errno() == Some(Errno::ENXIO) => {}
         other => return Err(format!("expected ENXIO, got {other:?}").into()),
     }
@@ -94,7 +95,7 @@ fn open_handshake() -> Result<()> {
         "after 0.3 s, open(O_RDONLY) is still waiting: no writer has come"
     );
 
-    let writer = open(path, Access::Write, true)?;
+    let writer = open(path, Access::Write, NONBLOCKING)?;
     say!(
         Kernel,
         "open(O_WRONLY|O_NONBLOCK) now succeeds: a reader is waiting in open()"
@@ -108,7 +109,7 @@ fn open_handshake() -> Result<()> {
     );
     drop((reader, writer)); // both ends closed: the FIFO is idle again
 
-    let reader = open(path, Access::Read, true)?;
+    let reader = open(path, Access::Read, NONBLOCKING)?;
     say!(
         Kernel,
         "open(O_RDONLY|O_NONBLOCK) returns at once, with no writer at all"

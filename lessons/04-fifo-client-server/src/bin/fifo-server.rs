@@ -37,7 +37,9 @@ use labkit::fifo::{
 };
 use labkit::watchdog::wait_readable;
 use labkit::{say, trace};
-use lesson04_fifo_client_server::{Framing, FramingArgs, shown};
+use lesson04_fifo_client_server::{
+    Decoder, Framing, FramingArgs, NONBLOCKING, shown,
+};
 use nix::errno::Errno;
 use nix::unistd::read;
 
@@ -257,44 +259,56 @@ fn serve(
                 }
             }
         }
-        // ANCHOR: eof
-        if !decoder.partial().is_empty() {
-            let expected = decoder
-                .expected()
-                .map_or(String::new(), |len| format!(" of {len}"));
-            let partial = decoder.partial();
-            let (got, partial) = (partial.len(), shown(partial));
-            say!(
-                Kernel,
-                "end of file mid-message: got {got}{expected} bytes, {partial}"
-            );
-            say!(
-                Server,
-                "a client left mid-message: dropping those bytes, going on"
-            );
-        }
-        say!(
-            Kernel,
-            "read() returned 0: end of file, every writer has closed the FIFO"
-        );
-        // Open again, and only then close the old descriptor: a reader
-        // exists at every moment, so no client's open or write is refused.
-        // O_NONBLOCK, because a blocking open would wait for a *new* writer,
-        // while a client that came, wrote and left in between has left its
-        // bytes in the FIFO for us. (On Linux, poll() on this descriptor
-        // then waits for data or a writer's coming and going.)
-        say!(
-            Server,
-            "waiting for the next client: open(O_RDONLY|O_NONBLOCK) again,\n\
-             then close the old descriptor"
-        );
-        let next = open(path, Access::Read, true)?;
-        // The new descriptor reads the same FIFO: the old one can go.
-        drop(std::mem::replace(&mut reader, next));
-        // ANCHOR_END: eof
+        // End of file: the client (or every client) has gone.
+        reader = reopen_after_end_of_file(path, reader, &decoder)?;
     }
 }
 // ANCHOR_END: serve
+
+// ANCHOR: eof
+/// After end of file: says what a client left unfinished, then opens the
+/// FIFO again for the next client, and only then closes the old descriptor.
+fn reopen_after_end_of_file(
+    path: &Path,
+    old: OwnedFd,
+    decoder: &Decoder,
+) -> Result<OwnedFd, FifoError> {
+    if !decoder.partial().is_empty() {
+        let expected = decoder
+            .expected()
+            .map_or(String::new(), |len| format!(" of {len}"));
+        let partial = decoder.partial();
+        let (got, partial) = (partial.len(), shown(partial));
+        say!(
+            Kernel,
+            "end of file mid-message: got {got}{expected} bytes, {partial}"
+        );
+        say!(
+            Server,
+            "a client left mid-message: dropping those bytes, going on"
+        );
+    }
+    say!(
+        Kernel,
+        "read() returned 0: end of file, every writer has closed the FIFO"
+    );
+    // Open again, and only then close the old descriptor: a reader
+    // exists at every moment, so no client's open or write is refused.
+    // O_NONBLOCK, because a blocking open would wait for a *new* writer,
+    // while a client that came, wrote and left in between has left its
+    // bytes in the FIFO, kept by our old descriptor until the new one
+    // holds it. (Linux only: poll() on this descriptor then waits for
+    // data or a writer's coming and going; lesson 07.)
+    say!(
+        Server,
+        "waiting for the next client: open(O_RDONLY|O_NONBLOCK) again,\n\
+         then close the old descriptor"
+    );
+    let next = open(path, Access::Read, NONBLOCKING)?;
+    drop(old); // the new descriptor reads the same FIFO: the old one can go
+    Ok(next)
+}
+// ANCHOR_END: eof
 
 /// The blocking `open(O_RDONLY)`, bounded by `wait`, with how long it took.
 fn open_for_reading(path: &Path, wait: Duration) -> Result<OwnedFd, FifoError> {

@@ -202,7 +202,13 @@ fn two_fifos(count: u32) -> Result<bool> {
         if number <= 3 || number == count {
             say!(Client, "sent {request:?}, got back {reply:?}");
         } else if number == 4 {
-            say!(Client, "({} more exchanges like these)", count - 4);
+            let more = count - 4;
+            let (exchanges, these) = if more == 1 {
+                ("exchange", "this")
+            } else {
+                ("exchanges", "these")
+            };
+            say!(Client, "({more} more {exchanges} like {these})");
         }
     }
     drop(request_writer); // the peer reads end of file and finishes

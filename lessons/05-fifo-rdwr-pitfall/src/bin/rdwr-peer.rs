@@ -21,7 +21,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use labkit::Speaker::{Kernel, Server};
+use labkit::Speaker::{Kernel, Peer};
 use labkit::cli::seconds;
 use labkit::fifo::{Access, open, open_within};
 use labkit::say;
@@ -86,17 +86,17 @@ fn run(args: Args) -> Result<ExitCode> {
 /// The pitfall's other side: one FIFO, opened for reading and writing.
 fn one_fifo(path: &Path, patience: Duration) -> Result<()> {
     let both_ways = open(path, Access::ReadWrite, false)?;
-    say!(Server, "opened the FIFO O_RDWR: it returned at once");
+    say!(Peer, "opened the FIFO O_RDWR: it returned at once");
     let mut lines = Lines::new(both_ways);
     for command in std::io::stdin().lock().lines() {
         if command? != "read" {
             continue;
         }
         match lines.next_within(patience)? {
-            Line::Text(text) => say!(Server, "read {text:?}"),
+            Line::Text(text) => say!(Peer, "read {text:?}"),
             // We hold a write end ourselves: no end of file, ever.
             Line::End | Line::Nothing => say!(
-                Server,
+                Peer,
                 "read nothing in {:.1} s: no request ever reached me",
                 patience.as_secs_f64()
             ),
@@ -115,7 +115,7 @@ fn two_fifos(requests: &Path, replies: &Path, wait: Duration) -> Result<()> {
     let request_reader = open_within(requests, Access::Read, wait)?;
     let reply_writer = open_within(replies, Access::Write, wait)?;
     say!(
-        Server,
+        Peer,
         "opened requests to read, then replies to write: the client's order"
     );
     let mut requests_in = Lines::new(request_reader);
@@ -138,7 +138,7 @@ fn two_fifos(requests: &Path, replies: &Path, wait: Duration) -> Result<()> {
         Kernel,
         "end of file on the requests FIFO: the client has closed its write end"
     );
-    say!(Server, "answered {answered} requests, each with its own reply");
+    say!(Peer, "answered {answered} requests, each with its own reply");
     Ok(())
 }
 // ANCHOR_END: two-fifos
