@@ -494,3 +494,116 @@ fn code_and_transcripts_fit_the_books_column() {
         wide.join("\n")
     );
 }
+
+/// What a fenced block of a chapter shows, in the order the reader meets it.
+#[derive(Debug, PartialEq)]
+enum Shown {
+    /// A `text` (or `console`) block that includes a transcript: a run.
+    Run,
+    /// A Rust listing; `narrated` when its lines call `say!` or `trace!`.
+    Listing { anchor: String, narrated: bool },
+    /// A table whose header names the C call beside the Rust one.
+    CTable,
+}
+
+/// The runs, Rust listings and C-to-Rust tables of a chapter, in order.
+fn story(markdown: &str) -> Vec<Shown> {
+    let mut shown = Vec::new();
+    let mut fence: Option<String> = None;
+    for line in markdown.lines() {
+        let trimmed = line.trim_start();
+        if let Some(info) = trimmed.strip_prefix("```") {
+            fence = match fence {
+                Some(_) => None,
+                None => Some(info.to_string()),
+            };
+            continue;
+        }
+        let Some(info) = &fence else {
+            let cells: Vec<&str> = trimmed.split('|').map(str::trim).collect();
+            let names_c = |cell: &&str| {
+                *cell == "C" || cell.starts_with("C,") || cell.starts_with("C ")
+            };
+            if trimmed.starts_with('|') && cells.iter().any(names_c) {
+                shown.push(Shown::CTable);
+            }
+            continue;
+        };
+        for (path, anchor) in includes(line) {
+            if (info.starts_with("text") || info.starts_with("console"))
+                && path.starts_with("transcripts/")
+            {
+                shown.push(Shown::Run);
+            } else if info.starts_with("rust") && path.contains("lessons/") {
+                let anchor = anchor.unwrap_or_default();
+                let source = fs::read_to_string(
+                    workspace().join("book/src").join(&path),
+                )
+                .unwrap_or_else(|error| panic!("{path}: {error}"));
+                let lines = anchor_lines(&source, &anchor).unwrap_or_default();
+                let narrated = lines.iter().any(|line| {
+                    line.contains("say!(") || line.contains("trace!(")
+                });
+                shown.push(Shown::Listing { anchor, narrated });
+            }
+        }
+    }
+    shown
+}
+
+/// A reader who knows C meets each lesson in this order: the behaviour
+/// (one run), then the lesson's system calls with nothing around them and
+/// the C call beside each, and only then the narrated program.
+#[test]
+fn every_chapter_shows_a_run_then_the_bare_calls_then_the_narrated_code() {
+    let mut problems = Vec::new();
+    for (name, markdown) in chapters() {
+        let shown = story(&markdown);
+        let Some(first_listing) =
+            shown.iter().position(|s| matches!(s, Shown::Listing { .. }))
+        else {
+            problems.push(format!("{name} shows no Rust listing"));
+            continue;
+        };
+        let first_run = shown.iter().position(|s| *s == Shown::Run);
+        if !first_run.is_some_and(|run| run < first_listing) {
+            problems.push(format!(
+                "{name}: the first Rust listing comes before any run of \
+                 the program: open with a transcript"
+            ));
+        }
+        if let Shown::Listing { anchor, narrated: true } = &shown[first_listing]
+        {
+            problems.push(format!(
+                "{name}: the first listing ({anchor}) narrates: show the \
+                 bare system calls first"
+            ));
+        }
+        let first_narrated = shown
+            .iter()
+            .position(|s| matches!(s, Shown::Listing { narrated: true, .. }))
+            .unwrap_or(shown.len());
+        if !shown[..first_narrated].contains(&Shown::CTable) {
+            problems.push(format!(
+                "{name}: no table of the C calls beside the Rust ones \
+                 before the first narrated listing"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_story_reader_tells_runs_listings_and_tables_apart() {
+    let markdown = "```text\n{{#include transcripts/x.txt}}\n```\n\
+                    | what | C | Rust |\n|---|---|---|\n\
+                    ```rust,noplayground\n\
+                    {{#include ../../lessons/01-pipe-fork/src/main.rs:pipe}}\n\
+                    ```\n";
+    let shown = story(markdown);
+    assert_eq!(shown[0], Shown::Run);
+    assert_eq!(shown[1], Shown::CTable);
+    assert!(
+        matches!(&shown[2], Shown::Listing { anchor, .. } if anchor == "pipe")
+    );
+}
