@@ -9,9 +9,15 @@
 //     block's first line),
 //   - at a phone's width (390 pixels) every diagram fits the page, scaled
 //     down rather than cut,
+//   - every diagram, in the light and the "navy" theme, at 390 and 1280
+//     pixels: its smallest text is drawn at 9 pixels or more, and on the
+//     dark page it stands on no light box (a screenshot of it is not mostly
+//     near-white); each of these views is saved as a screenshot,
+//   - print.html, printed (print media emulated), shows the quiz answers,
+//     and so does a chapter printed from its own page (beforeprint),
 //   - the search box finds "SIGPIPE", and its first result opens.
-// Screenshots go to target/browser-check/ (not in git), one per page, plus
-// chapter 01 in the dark "navy" theme.
+// Screenshots go to target/browser-check/ (not in git), one per page, one
+// per diagram view under diagrams/, plus chapter 01 in the dark "navy" theme.
 //
 // Usage: node .ci/browser-check/check.mjs [BUILD_DIR]   (default book/build)
 // Needs Debian's chromium (/usr/bin/chromium, or $CHROMIUM) and
@@ -82,6 +88,67 @@ function expectedCode(htmlName) {
   }
   return lines;
 }
+
+/// The smallest text of the SVG file at `url`, in its own units (the
+/// viewBox's), with what it says: its font size times every transform
+/// between it and the root. Opened on its own, in `page`.
+async function smallestText(page, url) {
+  await page.goto(url, { waitUntil: 'load' });
+  return page.evaluate(() => {
+    const root = document.documentElement;
+    const rootScale = root.getScreenCTM().a;
+    const width = root.viewBox.baseVal.width;
+    let smallest = { size: Infinity, text: '' };
+    for (const text of root.querySelectorAll('text, tspan')) {
+      if (text.textContent.trim() === '') continue;
+      const { a, b } = text.getScreenCTM(); // a rotated label scales by the length of (a, b)
+      const size = (parseFloat(getComputedStyle(text).fontSize) * Math.hypot(a, b)) / rootScale;
+      if (size < smallest.size) smallest = { size, text: text.textContent.trim() };
+    }
+    return { ...smallest, width };
+  });
+}
+
+/// The share of near-white pixels in a PNG screenshot, read back through a
+/// canvas of `page` (a data: URL, so nothing taints the canvas).
+async function nearWhiteShare(page, png) {
+  return page.evaluate(async (base64) => {
+    const image = new Image();
+    image.src = `data:image/png;base64,${base64}`;
+    await image.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = image.naturalWidth;
+    canvas.height = image.naturalHeight;
+    const context = canvas.getContext('2d');
+    context.drawImage(image, 0, 0);
+    const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+    let light = 0;
+    for (let at = 0; at < data.length; at += 4) {
+      if (data[at] > 225 && data[at + 1] > 225 && data[at + 2] > 225) light += 1;
+    }
+    return light / (data.length / 4);
+  }, png.toString('base64'));
+}
+
+/// Whether the first quiz answer of the open page is drawn: the first
+/// fold whose summary says "Answer" has a visible part beside its summary.
+async function answerShown(page) {
+  return page.evaluate(() => {
+    const fold = [...document.querySelectorAll('#mdbook-content details')].find((d) =>
+      /answer/i.test(d.querySelector('summary')?.textContent ?? ''),
+    );
+    if (!fold) return { found: false };
+    const parts = [...fold.children].filter((child) => child.tagName !== 'SUMMARY');
+    const visible = parts.some((part) => part.checkVisibility() && part.getClientRects().length > 0);
+    return { found: true, visible, text: parts.map((p) => p.textContent.trim()).join(' ').slice(0, 60) };
+  });
+}
+
+/// Text drawn smaller than this many pixels is unreadable.
+const SMALLEST_TEXT_PX = 9;
+/// A diagram on a dark page whose screenshot is more than this share
+/// near-white stands on a light box.
+const LIGHT_SHARE = 0.2;
 
 if (!existsSync(join(buildDir, 'index.html'))) {
   console.error(`browser-check: no ${buildDir}/index.html: build the book first (cargo lab book)`);
@@ -184,6 +251,73 @@ try {
     }
   }
   await phone.close();
+
+  // Diagrams readable on a phone and a desktop, in a light and a dark theme.
+  const diagramShots = join(shots, 'diagrams');
+  mkdirSync(diagramShots, { recursive: true });
+  const measure = await context.newPage();
+  const smallest = new Map();
+  for (const theme of ['light', 'navy']) {
+    for (const width of [390, 1280]) {
+      const view = await browser.newContext({ viewport: { width, height: 900 } });
+      await view.route('**/*', (route) => {
+        const url = route.request().url();
+        return url.startsWith('file://') || url.startsWith('data:') ? route.continue() : route.abort();
+      });
+      const page = await view.newPage();
+      for (const name of pages) {
+        await openInTheme(page, name, theme);
+        const diagrams = await page.$$eval('#mdbook-content img', (imgs) =>
+          imgs
+            .map((img, index) => ({ index, src: img.getAttribute('src'), url: img.src, shown: img.offsetParent !== null }))
+            .filter(({ src, shown }) => shown && src.endsWith('.svg')),
+        );
+        for (const { index, src, url } of diagrams) {
+          if (!smallest.has(url)) smallest.set(url, await smallestText(measure, url));
+          const { size, text, width: units } = smallest.get(url);
+          const image = page.locator('#mdbook-content img').nth(index);
+          await image.scrollIntoViewIfNeeded();
+          const drawn = (await image.boundingBox()).width;
+          const px = (size * drawn) / units;
+          const where = `${name} ${src} (${theme}, ${width} px)`;
+          check(
+            px >= SMALLEST_TEXT_PX,
+            `${where}: text drawn at ${px.toFixed(1)} px, under ${SMALLEST_TEXT_PX} ("${text}")`,
+          );
+          const stem = src.replace(/^.*\//, '').replace(/\.svg$/, '');
+          const png = await image.screenshot({ path: join(diagramShots, `${stem}-${theme}-${width}.png`) });
+          if (theme !== 'light') {
+            const share = await nearWhiteShare(page, png);
+            check(share <= LIGHT_SHARE, `${where}: stands on a light box (${(share * 100).toFixed(0)} % near-white)`);
+          }
+        }
+      }
+      await view.close();
+    }
+  }
+  await measure.close();
+  check(smallest.size > 0, 'no diagram found in any chapter');
+
+  // Print keeps the folds: print.html (which mdBook prints once loaded) and
+  // a chapter printed from its own page both show a quiz answer's text.
+  const printing = await context.newPage();
+  await printing.addInitScript(() => {
+    window.print = () => {}; // the dialog would not come up headless anyway
+  });
+  await printing.emulateMedia({ media: 'print' });
+  await printing.goto(pathToFileURL(join(buildDir, 'print.html')).href, { waitUntil: 'load' });
+  const inPrint = await answerShown(printing);
+  check(inPrint.found, 'print.html: no quiz answer (a <details> with an "Answer" summary) found');
+  check(!inPrint.found || inPrint.visible, `print.html (print media): the quiz answer is hidden: ${inPrint.text}`);
+  await printing.pdf({ path: join(shots, 'print.pdf') }).catch(() => {});
+  await printing.goto(pathToFileURL(join(buildDir, '01-pipe-fork.html')).href, { waitUntil: 'load' });
+  check(!(await answerShown(printing)).visible, '01-pipe-fork.html: a quiz answer is open before printing');
+  await printing.evaluate(() => window.dispatchEvent(new Event('beforeprint')));
+  const chapter = await answerShown(printing);
+  check(chapter.visible, `01-pipe-fork.html (printed): the quiz answer is hidden: ${chapter.text}`);
+  await printing.evaluate(() => window.dispatchEvent(new Event('afterprint')));
+  check(!(await answerShown(printing)).visible, '01-pipe-fork.html: the answer stays open after printing');
+  await printing.close();
 
   // Chapter 01 in a dark theme, for a person to look at the diagram.
   const dark = await context.newPage();

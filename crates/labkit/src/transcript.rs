@@ -38,7 +38,14 @@
 //! - process ids after `pid`, `child`, `process` or in `Pid(...)`, and every
 //!   later use of the same number: `<pid1>`, `<pid2>`, ... in order of
 //!   appearance, so a reader still sees which process is which;
-//! - durations, a number before `s`, `ms`, `us`, `µs` or `ns`: `<t>`;
+//! - durations, a number before `s`, `ms`, `us`, `µs` or `ns`: under 1 ms,
+//!   `< 1 ms`; under 0.2 s, `< 0.2 s` (these only say "at once", and a
+//!   loaded machine may double them); longer ones, the times a lesson is
+//!   about, rounded to 0.1 s in the program's own unit (`t=1.072 s` shows
+//!   as `t=1.1 s`, `200 ms` stays). A rerun agrees with the book when every
+//!   such time is within 0.1 s plus a tenth of the book's, and every short
+//!   one is short ([`agrees`]): a half-second sleep must still take about
+//!   half a second, and a fork may take twice as long on a loaded machine;
 //! - paths in the temporary directory (`/tmp/.tmpAbC123`): `<tmpdir>`;
 //! - file descriptor numbers vary only with what the program inherits, so
 //!   the program is started with every inherited descriptor above 2 closed:
@@ -244,7 +251,9 @@ pub fn check_lesson_at(
         };
         let path = root.join(lesson.transcript_path(transcript));
         let stored = fs::read_to_string(&path).unwrap_or_default();
-        if stored == actual {
+        // A rerun on a loaded machine may round a time differently: it
+        // still says what the book says, and the book is left as it is.
+        if agrees(&stored, &actual) {
             continue;
         }
         if updating {
@@ -497,10 +506,100 @@ fn temp_paths(text: &str, temp_dir: &str) -> String {
     out
 }
 
-/// `1.7 s`, `200 ms`, `35µs` become `<t> s`, `<t> ms`, `<t>µs`.
-fn durations(text: &str) -> String {
-    const UNITS: [&str; 5] = ["ms", "us", "µs", "ns", "s"];
-    let mut out = String::with_capacity(text.len());
+/// How a time's magnitude shows in a transcript. A time that teaches
+/// something (a half-second sleep, a two-second wait) is long, and load
+/// stretches it by a little: rounded to a tenth of a second it still reads
+/// the same. A time that only says "at once" is short, and load may double
+/// it: a bucket far above it keeps it the same.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Shown {
+    /// Under 1 ms: a system call that returned at once, CPU time of a sleep.
+    UnderAMillisecond,
+    /// Under 0.2 s: startup, a fork, a loop of small writes.
+    UnderAFifth,
+    /// 0.2 s or more: rounded to 0.1 s, in the program's own unit.
+    Rounded(f64),
+}
+
+/// Times shorter than this are incidental: they show as "< 0.2 s".
+const INCIDENTAL: f64 = 0.2;
+
+/// The resolution, in seconds, of a time that is shown.
+const RESOLUTION: f64 = 0.1;
+
+/// Two shown times agree when they differ by at most this much plus
+/// [`RELATIVE_SLACK`] of the book's value: room for scheduling delays on
+/// a loaded machine, not for a half-second sleep turning into 0.3 s.
+const ABSOLUTE_SLACK: f64 = 0.1;
+const RELATIVE_SLACK: f64 = 0.1;
+
+/// A duration found in a text: where its number starts and ends, how many
+/// decimals it was written with, its unit, and whether it is a bucket
+/// (`< 1 ms`, `< 0.2 s`: a time [`normalise`] has already shown as short).
+struct Time {
+    start: usize,
+    end: usize,
+    value: f64,
+    decimals: usize,
+    unit: &'static str,
+    bucket: bool,
+}
+
+/// Every unit a duration may be written in, with its seconds and its
+/// [`RESOLUTION`] written in it (exact, where a division would not be).
+const UNITS: [(&str, f64, f64); 5] = [
+    ("ms", 1e-3, 100.0),
+    ("us", 1e-6, 1e5),
+    ("µs", 1e-6, 1e5),
+    ("ns", 1e-9, 1e8),
+    ("s", 1.0, RESOLUTION),
+];
+
+fn unit_entry(unit: &str) -> (f64, f64) {
+    UNITS
+        .iter()
+        .find(|(name, ..)| *name == unit)
+        .map_or((1.0, RESOLUTION), |&(_, seconds, step)| (seconds, step))
+}
+
+impl Time {
+    fn seconds(&self) -> f64 {
+        self.value * unit_entry(self.unit).0
+    }
+
+    fn shown(&self) -> Shown {
+        let seconds = self.seconds();
+        if seconds < 1e-3 {
+            Shown::UnderAMillisecond
+        } else if seconds < INCIDENTAL {
+            Shown::UnderAFifth
+        } else {
+            let step = unit_entry(self.unit).1;
+            // A hair above a half rounds up, whatever binary 0.1 is.
+            Shown::Rounded((self.value / step + 1e-9).round() * step)
+        }
+    }
+
+    /// The duration as a transcript shows it: `1.072 s` becomes `1.1 s`,
+    /// `200 ms` stays, `0.054 s` becomes `< 0.2 s`, `35µs` `< 1 ms`.
+    fn render(&self) -> String {
+        match self.shown() {
+            Shown::UnderAMillisecond => "< 1 ms".to_string(),
+            Shown::UnderAFifth => "< 0.2 s".to_string(),
+            Shown::Rounded(value) => {
+                let step = unit_entry(self.unit).1;
+                let step_decimals = (-step.log10()).ceil().max(0.0) as usize;
+                let decimals = self.decimals.min(step_decimals);
+                format!("{value:.decimals$} {}", self.unit)
+            }
+        }
+    }
+}
+
+/// Every duration in `text`: a number followed by `s`, `ms`, `us`, `µs` or
+/// `ns` (with or without a space), not part of a longer word or number.
+fn find_durations(text: &str) -> Vec<Time> {
+    let mut found = Vec::new();
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut index = 0;
     while index < chars.len() {
@@ -508,33 +607,86 @@ fn durations(text: &str) -> String {
         let starts_number = c.is_ascii_digit()
             && (index == 0
                 || !is_word(chars[index - 1].1) && chars[index - 1].1 != '.');
-        if starts_number {
-            let mut end = index;
-            while end < chars.len()
-                && (chars[end].1.is_ascii_digit() || chars[end].1 == '.')
-            {
-                end += 1;
-            }
-            let number_end = chars.get(end).map_or(text.len(), |&(at, _)| at);
-            let after = &text[number_end..];
-            let unit_follows = UNITS.iter().any(|unit| {
-                let rest = after.strip_prefix(' ').unwrap_or(after);
-                rest.strip_prefix(unit)
-                    .is_some_and(|tail| !tail.starts_with(is_word))
-            });
-            if unit_follows && !text[at..number_end].ends_with('.') {
-                out.push_str("<t>");
-                index = end;
-                continue;
-            }
-            out.push_str(&text[at..number_end]);
-            index = end;
+        if !starts_number {
+            index += 1;
             continue;
         }
-        out.push(c);
-        index += 1;
+        let mut end = index;
+        while end < chars.len()
+            && (chars[end].1.is_ascii_digit() || chars[end].1 == '.')
+        {
+            end += 1;
+        }
+        index = end;
+        let number_end = chars.get(end).map_or(text.len(), |&(at, _)| at);
+        let number = &text[at..number_end];
+        let after = &text[number_end..];
+        let spaced = after.strip_prefix(' ').unwrap_or(after);
+        let unit = UNITS.iter().map(|(unit, ..)| *unit).find(|unit| {
+            spaced
+                .strip_prefix(unit)
+                .is_some_and(|tail| !tail.starts_with(is_word))
+        });
+        let (Some(unit), Ok(value)) = (unit, number.parse::<f64>()) else {
+            continue;
+        };
+        if number.ends_with('.') {
+            continue;
+        }
+        let decimals = number.split_once('.').map_or(0, |(_, d)| d.len());
+        let end = number_end + (after.len() - spaced.len()) + unit.len();
+        let bucket = text[..at].ends_with("< ");
+        found.push(Time { start: at, end, value, decimals, unit, bucket });
     }
+    found
+}
+
+/// Every duration rewritten as a transcript shows it ([`Time::render`]).
+fn durations(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for duration in find_durations(text) {
+        out.push_str(&text[copied..duration.start]);
+        out.push_str(&duration.render());
+        copied = duration.end;
+    }
+    out.push_str(&text[copied..]);
     out
+}
+
+/// Whether a freshly recorded (normalised) transcript says what the stored
+/// one says: the same text, and every shown time within the slack of the
+/// book's. A short time agrees with any other short time: a call that took
+/// 0.4 ms may take 2 ms on a loaded machine, and it still came "at once".
+pub fn agrees(stored: &str, actual: &str) -> bool {
+    let (book, now) = (find_durations(stored), find_durations(actual));
+    if book.len() != now.len() {
+        return false;
+    }
+    let strip = |text: &str, found: &[Time]| {
+        let mut out = String::new();
+        let mut copied = 0;
+        for time in found {
+            // A bucket's "< " is part of the time, not of the text around it.
+            let start = if time.bucket { time.start - 2 } else { time.start };
+            out.push_str(&text[copied..start]);
+            out.push_str("<time>");
+            copied = time.end;
+        }
+        out.push_str(&text[copied..]);
+        out
+    };
+    if strip(stored, &book) != strip(actual, &now) {
+        return false;
+    }
+    book.iter().zip(&now).all(|(book, now)| match (book.bucket, now.bucket) {
+        (true, true) => true,
+        (false, false) => {
+            let (b, n) = (book.seconds(), now.seconds());
+            (b - n).abs() <= ABSOLUTE_SLACK + RELATIVE_SLACK * b + 1e-9
+        }
+        _ => false,
+    })
 }
 
 fn is_word(c: char) -> bool {
@@ -673,16 +825,77 @@ mod tests {
     }
 
     #[test]
-    fn durations_keep_their_unit() {
+    fn long_times_are_rounded_to_a_tenth_in_their_own_unit() {
         assert_eq!(
             normalise(
-                "blocked for 1.7 s, slept 200 ms and 35µs; read 15 bytes, 2 \
-                 sets\n\
-                 ",
+                "t=1.072 s; blocked 0.96 s, then 0.50 s; slept 2 s; \
+                 timeout 200 ms, 1000 ms; 250000µs; read 15 bytes, 2 sets\n",
                 "/tmp"
             ),
-            "blocked for <t> s, slept <t> ms and <t>µs; read 15 bytes, 2 sets\n"
+            "t=1.1 s; blocked 1.0 s, then 0.5 s; slept 2 s; \
+             timeout 200 ms, 1000 ms; 300000 µs; read 15 bytes, 2 sets\n"
         );
+    }
+
+    #[test]
+    fn short_times_fall_into_buckets() {
+        assert_eq!(
+            normalise(
+                "t=0.054 s writing; open() took 0 ms, CPU 0.1 ms, 35µs; \
+                 a run of 1 ms; 0.199 s\n",
+                "/tmp"
+            ),
+            "t=< 0.2 s writing; open() took < 1 ms, CPU < 1 ms, < 1 ms; \
+             a run of < 0.2 s; < 0.2 s\n"
+        );
+    }
+
+    #[test]
+    fn numbers_that_are_not_times_are_left_alone() {
+        let text = "wrote 4096 bytes in 3 steps, 2 sets; v1.5 s3 0x000d\n";
+        assert_eq!(normalise(text, "/tmp"), text);
+    }
+
+    /// What a loaded machine does to a run: startup and forks twice as
+    /// slow, sleeps a few hundredths late.
+    #[test]
+    fn a_slower_rerun_agrees_with_the_book() {
+        let quiet = "t=0.054 s writing\n\
+                     t=1.072 s reading; write() was blocked 0.96 s\n\
+                     t=2.587 s the rest; read() waited 2.2 s\n\
+                     open(O_RDWR) returned after 0 ms\n";
+        let loaded = "t=0.108 s writing\n\
+                      t=1.144 s reading; write() was blocked 0.89 s\n\
+                      t=2.670 s the rest; read() waited 2.26 s\n\
+                      open(O_RDWR) returned after 0.4 ms\n";
+        let (book, now) = (normalise(quiet, "/tmp"), normalise(loaded, "/tmp"));
+        assert_ne!(book, now, "the rounding alone hides nothing here");
+        assert!(agrees(&book, &now), "book:\n{book}now:\n{now}");
+    }
+
+    #[test]
+    fn a_sleep_of_the_wrong_length_disagrees() {
+        let book = normalise("read() slept 0.5 s\n", "/tmp");
+        assert_eq!(book, "read() slept 0.5 s\n");
+        for wrong in ["0.3 s", "0.7 s", "1.0 s", "0.05 s", "500 ms"] {
+            let now = normalise(&format!("read() slept {wrong}\n"), "/tmp");
+            let same_time = wrong == "500 ms";
+            assert_eq!(agrees(&book, &now), same_time, "0.5 s vs {wrong}");
+        }
+        let late = normalise("read() slept 0.61 s\n", "/tmp");
+        assert!(agrees(&book, &late), "0.5 s vs 0.61 s");
+    }
+
+    #[test]
+    fn a_short_time_grown_long_disagrees_and_so_does_other_text() {
+        let book = normalise("t=0.054 s writing\n", "/tmp");
+        assert!(!agrees(&book, &normalise("t=0.3 s writing\n", "/tmp")));
+        let at_once = normalise("t=0.0004 s writing\n", "/tmp");
+        assert_eq!(at_once, "t=< 1 ms writing\n");
+        assert!(agrees(&at_once, &book), "both short: {at_once} {book}");
+        assert!(!agrees(&at_once, &normalise("t=0.2 s writing\n", "/tmp")));
+        assert!(!agrees(&book, &normalise("t=0.054 s reading\n", "/tmp")));
+        assert!(!agrees(&book, &normalise("t=0.054 s\nmore\n", "/tmp")));
     }
 
     #[test]
