@@ -131,6 +131,10 @@ fn serve_clients(args: &Args, color: &str) -> Result<bool> {
     say!(Parent, "part 2: one poll-server, {fifos}, {clients} on each");
     let (server, lines) = start_server(args, dir.path(), color)?;
     let pause = format!("{}.{:03}", args.pause_ms / 1000, args.pause_ms % 1000);
+    // Said before the first client starts: once one has, the server's
+    // lines (passed on by another thread) may come at any moment.
+    let count = u64::from(args.fifos) * u64::from(args.clients);
+    say!(Parent, "starting {} at once", plural(count, "shell client"));
     let mut clients = Vec::new();
     for fifo in 1..=args.fifos {
         for client in 1..=args.clients {
@@ -144,8 +148,6 @@ fn serve_clients(args: &Args, color: &str) -> Result<bool> {
             clients.push(child);
         }
     }
-    let started = plural(clients.len() as u64, "shell client");
-    say!(Parent, "started {started} at once");
     let mut fine = true;
     for client in &clients {
         let ended = reap(client, "a client")?;
