@@ -7,6 +7,7 @@ use std::os::unix::fs::{PermissionsExt, symlink};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
 use common::*;
 use labkit::nobody::{NobodyCopy, nobody_or_skip};
@@ -476,4 +477,49 @@ fn the_umask_gives_0644_a_later_chmod_666_and_the_server_refuses_both() {
     );
     assert!(made.status.success(), "{}", made.stderr);
     assert_eq!(identity(&exact).1 & 0o777, 0o666);
+}
+
+#[test]
+fn a_client_that_found_a_reader_waits_for_room_instead_of_failing() {
+    // The client's first open is O_NONBLOCK, which it must take off again:
+    // left on, its writes into a full FIFO fail with EAGAIN. So: a reader
+    // that is there (this test, its open non-blocking so that it returns
+    // at once) but does not read until the client has filled the FIFO.
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("fifo");
+    make_fifo(&fifo);
+    let reader = nix::fcntl::open(
+        &fifo,
+        nix::fcntl::OFlag::O_RDONLY
+            | nix::fcntl::OFlag::O_NONBLOCK
+            | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .unwrap();
+    let count = 30_000; // 30 000 × "ping\n": 150 000 bytes, over 65 536
+    let mut sender = Running::start(
+        "fifo-client",
+        &mut client(&fifo, &["--count", &count.to_string(), "--quiet"]),
+    );
+    sender.wait_for("open(O_WRONLY|O_NONBLOCK) succeeded");
+    sender.wait_for("sending \"ping\" (1 of");
+    // Long enough for the client to fill the FIFO and sleep in write().
+    std::thread::sleep(Duration::from_millis(300));
+    let mut received = 0;
+    let mut buffer = [0u8; 65536];
+    loop {
+        match nix::unistd::read(&reader, &mut buffer) {
+            Ok(0) => break, // the client closed: end of file
+            Ok(n) => received += n,
+            Err(nix::errno::Errno::EAGAIN) => assert!(
+                labkit::watchdog::readable_within(&reader, LIMIT).unwrap(),
+                "the client wrote nothing for {} s after {received} bytes",
+                LIMIT.as_secs()
+            ),
+            Err(errno) => panic!("read: {errno}"),
+        }
+    }
+    let (status, stdout, stderr) = sender.finish();
+    assert!(status.success(), "fifo-client failed: {stdout}\n{stderr}");
+    assert_eq!(received, count * "ping\n".len() + "end\n".len());
 }
