@@ -266,6 +266,41 @@ impl Background {
         }
     }
 
+    /// Waits, within the limit, until `n` more lines equal to `line` have
+    /// come, and returns how long that took: for a program that loops for
+    /// ever (a reader spinning on end of file). Only the first 200 lines
+    /// are kept for [`Background::seen`]: such a loop prints millions.
+    #[track_caller]
+    pub fn wait_for_lines(&mut self, line: &str, n: usize) -> Duration {
+        let started = Instant::now();
+        let deadline = started + self.limit;
+        let mut counted = 0;
+        while counted < n {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(got) => {
+                    counted += usize::from(got == line);
+                    if self.seen.len() < 200 {
+                        self.seen.push(got);
+                    }
+                }
+                Err(_) => panic!(
+                    "{} printed {counted} of {n} lines {line:?} in {:.1} s; \
+                     it began with:\n{}",
+                    self.name,
+                    self.limit.as_secs_f64(),
+                    self.seen.join("\n")
+                ),
+            }
+        }
+        started.elapsed()
+    }
+
+    /// The lines of output the waits have taken so far.
+    pub fn seen(&self) -> &[String] {
+        &self.seen
+    }
+
     /// Waits, within the limit, for the program and everything still
     /// writing to its stdout to end: its status, all its stdout, its
     /// stderr. Fails the test if it is still running, or if its own leak

@@ -21,7 +21,7 @@ fn classic_bytes() -> Vec<u8> {
 
 /// Asserts our server, run with `--framing read`, got the classic stream:
 /// 100 pings, then `end`, exit 0, and its FIFO is gone.
-fn assert_served_the_classic_stream(server: Running, fifo: &Path) {
+fn assert_served_the_classic_stream(server: Background, fifo: &Path) {
     let (status, out, stderr) = server.finish();
     assert!(status.success(), "{out}\n{stderr}");
     assert!(out.contains("100 × \"ping\" (4 bytes)"), "{out}");
@@ -73,7 +73,7 @@ fn our_client_talks_to_the_classic_python_server_with_framing_read() {
         return;
     };
     make_fifo(&fifo);
-    let server = Running::start("classic_ping_server.py", &mut classic);
+    let server = background(&mut classic);
     let sent =
         bounded("fifo-client", &mut client(&fifo, &["--framing", "read"]));
     assert!(sent.status.success(), "{}", sent.stderr);
@@ -90,10 +90,7 @@ fn our_client_talks_to_the_classic_shell_server_with_framing_read() {
     let tmp = tempfile::tempdir().unwrap();
     let fifo = tmp.path().join("fifo");
     make_fifo(&fifo);
-    let server = Running::start(
-        "classic_ping_server.sh",
-        &mut sh("classic_ping_server.sh", &[&fifo]),
-    );
+    let server = background(&mut sh("classic_ping_server.sh", &[&fifo]));
     let sent =
         bounded("fifo-client", &mut client(&fifo, &["--framing", "read"]));
     assert!(sent.status.success(), "{}", sent.stderr);
@@ -230,7 +227,7 @@ fn the_classic_python_server_loops_for_ever_when_end_never_comes() {
             return;
         };
         make_fifo(&fifo);
-        let mut server = Running::start("classic_ping_server.py", &mut classic);
+        let mut server = background(&mut classic);
         let sent = bounded("printf", &mut one_write(&fifo, writes));
         assert!(sent.status.success(), "{}", sent.stderr);
         let took = server.wait_for_lines("b''", SPINS);
@@ -246,10 +243,7 @@ fn the_classic_shell_server_loops_for_ever_when_the_client_leaves() {
     let tmp = tempfile::tempdir().unwrap();
     let fifo = tmp.path().join("fifo");
     make_fifo(&fifo);
-    let mut server = Running::start(
-        "classic_ping_server.sh",
-        &mut sh("classic_ping_server.sh", &[&fifo]),
-    );
+    let mut server = background(&mut sh("classic_ping_server.sh", &[&fifo]));
     bounded("printf", &mut one_write(&fifo, "pingping"));
     // Each empty read costs a dd: fewer spins prove it just as well.
     server.wait_for_lines("", 50);
@@ -294,8 +288,8 @@ fn the_classic_byte_reader_crashes_when_the_counter_writer_leaves() {
     make_fifo(&fifo);
     // Unbuffered, so that its lines come as it prints them.
     reader.env("PYTHONUNBUFFERED", "1");
-    let mut reader = Running::start("classic_byte_reader.py", &mut reader);
-    let writer = Running::start("classic_counter_writer.py", &mut writer);
+    let mut reader = background(&mut reader);
+    let writer = background(&mut writer);
     reader.wait_for("3");
     writer.signal(Signal::SIGKILL);
     let (status, out, stderr) = reader.finish();
@@ -321,10 +315,10 @@ fn our_server_reads_the_counter_and_reports_its_end_of_file() {
     let framing = ["--framing", "read", "--size", "1", "--wait", "3"];
     let mut server = server(&fifo, &framing);
     server.wait_for("open(O_RDONLY)");
-    let writer = Running::start(
+    let writer = background(&mut sh(
         "classic_counter_writer.sh",
-        &mut sh("classic_counter_writer.sh", &[&fifo, Path::new("0.05")]),
-    );
+        &[&fifo, Path::new("0.05")],
+    ));
     server.wait_for("received \"\\u{3}\"");
     writer.signal(Signal::SIGKILL);
     writer.finish();
@@ -343,14 +337,11 @@ fn the_shell_byte_reader_loops_for_ever_when_the_counter_writer_leaves() {
     let tmp = tempfile::tempdir().unwrap();
     let fifo = tmp.path().join("fifo");
     make_fifo(&fifo);
-    let mut reader = Running::start(
-        "classic_byte_reader.sh",
-        &mut sh("classic_byte_reader.sh", &[&fifo]),
-    );
-    let writer = Running::start(
+    let mut reader = background(&mut sh("classic_byte_reader.sh", &[&fifo]));
+    let writer = background(&mut sh(
         "classic_counter_writer.sh",
-        &mut sh("classic_counter_writer.sh", &[&fifo, Path::new("0.05")]),
-    );
+        &[&fifo, Path::new("0.05")],
+    ));
     reader.wait_for("2");
     writer.signal(Signal::SIGKILL);
     writer.finish();

@@ -14,11 +14,11 @@ use nix::sys::signal::Signal;
 
 /// A writer that opens the FIFO, writes `bytes` in one write, says so,
 /// then holds its write end (as a client stuck mid-message) until killed.
-fn writer_that_stalls(fifo: &Path, bytes: &str) -> Running {
+fn writer_that_stalls(fifo: &Path, bytes: &str) -> Background {
     let script = format!(
         r#"exec 3> "$1"; printf '{bytes}' >&3; echo written; exec sleep 30"#
     );
-    Running::start("a stalled writer", &mut shell(&script, &[fifo]))
+    background(&mut shell(&script, &[fifo]))
 }
 
 #[test]
@@ -29,7 +29,7 @@ fn a_client_killed_between_messages_gives_the_server_end_of_file() {
         let mut server = server(&fifo, &[]);
         server.wait_for("open(O_RDONLY)");
         let slow = ["--count", "1000", "--interval-ms", "20", "--quiet"];
-        let writer = Running::start("fifo-client", &mut client(&fifo, &slow));
+        let writer = background(&mut client(&fifo, &slow));
         server.wait_for(&format!("(message {n})"));
         writer.signal(Signal::SIGKILL);
         let (status, ..) = writer.finish();
@@ -81,7 +81,7 @@ fn a_server_killed_mid_stream_leaves_the_client_one_epipe_line() {
         let mut server = server(&fifo, &[]);
         server.wait_for("open(O_RDONLY)");
         let slow = ["--count", "100000", "--interval-ms", "2", "--quiet"];
-        let writer = Running::start("fifo-client", &mut client(&fifo, &slow));
+        let writer = background(&mut client(&fifo, &slow));
         server.wait_for(&format!("(message {n})"));
         server.signal(Signal::SIGKILL);
         let (status, ..) = server.finish();
@@ -123,7 +123,7 @@ fn a_client_killed_in_open_is_never_seen_by_the_server() {
     let tmp = tempfile::tempdir().unwrap();
     let fifo = tmp.path().join("fifo");
     make_fifo(&fifo);
-    let mut early = Running::start("fifo-client", &mut client(&fifo, &[]));
+    let mut early = background(&mut client(&fifo, &[]));
     early.wait_for("so a blocking open(O_WRONLY)");
     early.signal(Signal::SIGKILL);
     early.finish();
@@ -137,7 +137,7 @@ fn a_client_killed_in_open_is_never_seen_by_the_server() {
 }
 
 /// Stops `program` for a moment, then lets it go on.
-fn stop_and_continue(program: &Running) {
+fn stop_and_continue(program: &Background) {
     program.signal(Signal::SIGSTOP);
     std::thread::sleep(Duration::from_millis(300));
     program.signal(Signal::SIGCONT);
@@ -154,7 +154,7 @@ fn a_server_stopped_in_open_and_in_poll_carries_on() {
     server.wait_for("open(O_RDONLY)");
     stop_and_continue(&server);
     let slow = ["--count", "10", "--interval-ms", "50"];
-    let writer = Running::start("fifo-client", &mut client(&fifo, &slow));
+    let writer = background(&mut client(&fifo, &slow));
     server.wait_for("(message 3)");
     stop_and_continue(&server);
     let (status, _, stderr) = writer.finish();
@@ -169,16 +169,11 @@ fn a_client_stopped_in_its_blocking_open_carries_on() {
     let tmp = tempfile::tempdir().unwrap();
     let fifo = tmp.path().join("fifo");
     make_fifo(&fifo);
-    let mut early = Running::start(
-        "fifo-client",
-        &mut client(&fifo, &["--count", "5", "--wait", "10"]),
-    );
+    let mut early =
+        background(&mut client(&fifo, &["--count", "5", "--wait", "10"]));
     early.wait_for("so a blocking open(O_WRONLY)");
     stop_and_continue(&early);
-    let server = Running::start(
-        "fifo-server",
-        Command::new(SERVER).arg("--path").arg(&fifo),
-    );
+    let server = background(Command::new(SERVER).arg("--path").arg(&fifo));
     let (status, out, stderr) = early.finish();
     assert!(status.success(), "{out}\n{stderr}");
     assert!(out.contains("a reader opened the FIFO"), "{out}");

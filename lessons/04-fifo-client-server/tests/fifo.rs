@@ -20,10 +20,7 @@ fn the_printed_command_delivers_100_pings_and_then_everything_is_gone() {
     // A space in the path: the printed command must quote it.
     let temp_dir = tmp.path().join("a b");
     std::fs::create_dir(&temp_dir).unwrap();
-    let mut server = Running::start(
-        "fifo-server",
-        Command::new(SERVER).env("TMPDIR", &temp_dir),
-    );
+    let mut server = background(Command::new(SERVER).env("TMPDIR", &temp_dir));
     let command = server.wait_for("cargo lab run 4 client -- ");
     let printed = command.split_once(" -- ").unwrap().1;
     // Run exactly what was printed, through a shell, with our client binary
@@ -48,10 +45,7 @@ fn the_printed_command_delivers_100_pings_and_then_everything_is_gone() {
 #[test]
 fn the_default_fifo_is_0600_in_a_0700_directory() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut server = Running::start(
-        "fifo-server",
-        Command::new(SERVER).env("TMPDIR", tmp.path()),
-    );
+    let mut server = background(Command::new(SERVER).env("TMPDIR", tmp.path()));
     server.wait_for("open(O_RDONLY)");
     let dir = entries(tmp.path()).pop().expect("the private directory");
     let fifo = dir.join("fifo");
@@ -354,10 +348,7 @@ fn allow_shared_accepts_a_shared_fifo_and_says_who_else_may_use_it() {
 #[test]
 fn ctrl_c_on_a_waiting_server_removes_its_fifo_and_directory() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut server = Running::start(
-        "fifo-server",
-        Command::new(SERVER).env("TMPDIR", tmp.path()),
-    );
+    let mut server = background(Command::new(SERVER).env("TMPDIR", tmp.path()));
     server.wait_for("open(O_RDONLY)");
     assert_eq!(entries(tmp.path()).len(), 1, "the private directory exists");
     server.signal(Signal::SIGINT);
@@ -391,7 +382,7 @@ fn a_server_gone_mid_stream_is_one_epipe_line_from_the_client() {
     server.wait_for("open(O_RDONLY)");
     let mut sender =
         client(&fifo, &["--count", "100000", "--interval-ms", "2", "--quiet"]);
-    let writer = Running::start("fifo-client", &mut sender);
+    let writer = background(&mut sender);
     server.wait_for("received \"ping\"");
     server.signal(Signal::SIGTERM);
     server.finish();
@@ -497,10 +488,10 @@ fn a_client_that_found_a_reader_waits_for_room_instead_of_failing() {
     )
     .unwrap();
     let count = 30_000; // 30 000 × "ping\n": 150 000 bytes, over 65 536
-    let mut sender = Running::start(
-        "fifo-client",
-        &mut client(&fifo, &["--count", &count.to_string(), "--quiet"]),
-    );
+    let mut sender = background(&mut client(
+        &fifo,
+        &["--count", &count.to_string(), "--quiet"],
+    ));
     sender.wait_for("open(O_WRONLY|O_NONBLOCK) succeeded");
     sender.wait_for("sending \"ping\" (1 of");
     // Long enough for the client to fill the FIFO and sleep in write().
