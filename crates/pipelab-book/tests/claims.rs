@@ -299,7 +299,7 @@ fn take_digits(chars: &[char], at: &mut usize) -> String {
 #[test]
 fn every_row_has_a_known_status_and_a_test_or_a_reason() {
     let rows = rows();
-    assert!(rows.len() > 100, "claims.md has only {} rows", rows.len());
+    assert!(rows.len() > 90, "claims.md has only {} rows", rows.len());
     for row in &rows {
         assert!(
             STATUSES.contains(&row.status.as_str()),
