@@ -1,0 +1,118 @@
+//! The chapter's statements about the kernel's rules for a pipe's size,
+//! checked with Python's `fcntl` on pipes of a real process: shrinking
+//! below the bytes a pipe holds is EBUSY, a request is rounded up to a
+//! power-of-two number of pages, and an unprivileged user's pipes shrink
+//! to two pages once the user is over `pipe-user-pages-soft`.
+#![cfg(target_os = "linux")]
+
+use std::process::Command;
+use std::time::Duration;
+
+use labkit::hygiene::run_clean;
+use labkit::nobody::{NobodyCopy, running_as_root};
+use nix::unistd::{SysconfVar, sysconf};
+
+/// Generous: CI runs tests in parallel on two cores.
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// The system's Python, not a per-user shim that nobody cannot reach.
+const PYTHON: &str = "/usr/bin/python3";
+
+/// Runs `script` with Python (as nobody when `as_nobody`) and returns its
+/// standard output, failing on any other outcome than success.
+fn python(script: &str, as_nobody: bool) -> String {
+    let real = std::fs::canonicalize(PYTHON).expect("/usr/bin/python3");
+    let copy = as_nobody
+        .then(|| NobodyCopy::new(&real).expect("a copy of python3 for nobody"));
+    let mut command = match &copy {
+        Some(copy) => copy.command(),
+        None => Command::new(&real),
+    };
+    command.arg("-c").arg(script);
+    let done = run_clean(&mut command, LIMIT).unwrap_or_else(|error| {
+        panic!("python3 (opening or resizing pipes) did not finish: {error}")
+    });
+    assert!(done.status.success(), "python3: {}", done.stderr);
+    done.stdout
+}
+
+fn page_size() -> usize {
+    sysconf(SysconfVar::PAGE_SIZE).unwrap().unwrap() as usize
+}
+
+#[test]
+fn shrinking_a_pipe_below_the_pages_it_occupies_is_ebusy() {
+    let out = python(
+        "import os, fcntl, errno\n\
+         r, w = os.pipe()\n\
+         os.write(w, b'x' * 8192)\n\
+         try:\n    fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, 4096); print('shrunk')\n\
+         except OSError as e: print(errno.errorcode[e.errno])\n\
+         os.read(r, 8192)\n\
+         print(fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, 4096))\n",
+        false,
+    );
+    let page = page_size();
+    let expected_after = 4096_usize.div_ceil(page) * page;
+    assert_eq!(
+        out,
+        format!("EBUSY\n{expected_after}\n"),
+        "8192 bytes in the pipe: no shrink to 4096 until they are read"
+    );
+}
+
+#[test]
+fn a_request_of_100000_bytes_is_rounded_up_to_a_power_of_two_pages() {
+    let out = python(
+        "import os, fcntl\n\
+         r, w = os.pipe()\n\
+         print(fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, 100000))\n",
+        false,
+    );
+    let page = page_size();
+    let granted = 100_000_usize.div_ceil(page).next_power_of_two() * page;
+    assert_eq!(out.trim(), granted.to_string());
+    if page == 4096 {
+        assert_eq!(granted, 131_072, "25 pages of 4096, rounded up to 32");
+    }
+}
+
+#[test]
+fn over_pipe_user_pages_soft_an_unprivileged_users_new_pipes_get_two_pages() {
+    let soft: usize =
+        std::fs::read_to_string("/proc/sys/fs/pipe-user-pages-soft")
+            .expect("/proc/sys/fs/pipe-user-pages-soft")
+            .trim()
+            .parse()
+            .expect("a number of pages");
+    if soft == 0 {
+        return; // no soft limit on this system: nothing to see
+    }
+    let script = format!(
+        "import os, fcntl, errno, resource\n\
+         _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n\
+         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))\n\
+         pipes = []\n\
+         while True:\n    r, w = os.pipe(); pipes.append(w)\n    \
+             size = fcntl.fcntl(w, fcntl.F_GETPIPE_SZ)\n    \
+             if size < 65536 or len(pipes) > {soft}: break\n\
+         try:\n    fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, 65536); grown = 'grown'\n\
+         except OSError as e: grown = errno.errorcode[e.errno]\n\
+         print(len(pipes), size, grown)\n"
+    );
+    // Root is exempt; the rule is about the learner, so run it as one.
+    let out = python(&script, running_as_root());
+    let fields: Vec<&str> = out.split_whitespace().collect();
+    let [count, size, grown] = fields[..] else {
+        panic!("python3 printed {out:?}");
+    };
+    let count: usize = count.parse().unwrap();
+    let full_pipes = soft / 16; // a default pipe takes 16 pages
+    assert!(
+        count <= full_pipes + 1,
+        "pipe {count} was the first smaller than 65536 bytes; the soft \
+         limit of {soft} pages allows {full_pipes} full pipes"
+    );
+    assert_eq!(size, (2 * page_size()).to_string(), "two pages, not one");
+    assert_eq!(grown, "EPERM", "growing it back is refused");
+}

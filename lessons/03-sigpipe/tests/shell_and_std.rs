@@ -1,0 +1,129 @@
+//! The chapter's statements about SIGPIPE outside the lesson's own
+//! program: what bash reports for `yes | head`, what an ignored SIGPIPE
+//! does across `exec`, what `set -o pipefail` makes of 141, and two
+//! behaviours of Rust's standard library (`Command` restores SIGPIPE in
+//! the programs it starts; a `BufWriter` dropped unflushed loses EPIPE).
+//! The Rust behaviours are checked with a small program compiled here by
+//! the same `rustc` that builds the course.
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use labkit::hygiene::run_clean;
+use labkit::watchdog::Finished;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn bounded(command: &mut Command, what: &str) -> Finished {
+    run_clean(command, LIMIT).unwrap_or_else(|error| {
+        panic!("{what} did not finish: {error} (a write or a read waited)")
+    })
+}
+
+fn bash(script: &str) -> Finished {
+    bounded(Command::new("bash").arg("-c").arg(script), script)
+}
+
+#[test]
+fn yes_into_head_is_141_for_yes_and_0_for_head() {
+    let done = bash("yes | head -n 1 >/dev/null; echo ${PIPESTATUS[*]}");
+    assert_eq!(done.stdout, "141 0\n", "128 + 13: killed by SIGPIPE");
+    assert_eq!(done.stderr, "", "the shell says nothing of SIGPIPE");
+}
+
+#[test]
+fn an_ignored_sigpipe_stays_ignored_across_exec() {
+    // bash starts `yes` by fork and exec; `trap '' PIPE` ignores SIGPIPE
+    // in the shell, and the ignored disposition is what `yes` inherits.
+    let done =
+        bash("trap '' PIPE; yes | head -n 1 >/dev/null; echo ${PIPESTATUS[*]}");
+    assert_eq!(done.stdout, "1 0\n", "yes saw EPIPE and exited 1");
+    assert!(
+        done.stderr.contains("Broken pipe"),
+        "yes reports the error: {:?}",
+        done.stderr
+    );
+}
+
+#[test]
+fn under_pipefail_yes_into_head_fails_with_141() {
+    let plain = bash("yes | head -n 1 >/dev/null; echo $?");
+    assert_eq!(plain.stdout, "0\n", "the last stage's status");
+    let strict = bash("set -o pipefail; yes | head -n 1 >/dev/null; echo $?");
+    assert_eq!(strict.stdout, "141\n", "the last failure: yes's 141");
+}
+
+/// The Rust program of these tests, compiled once.
+fn rust_program() -> &'static PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        let source = dir.join("sigpipe_std.rs");
+        let program = dir.join("sigpipe_std");
+        std::fs::write(&source, RUST_PROGRAM).expect("write the source");
+        let rustc = std::env::var("RUSTC").unwrap_or("rustc".into());
+        let done = bounded(
+            Command::new(rustc).arg(&source).arg("-o").arg(&program),
+            "rustc",
+        );
+        assert!(done.status.success(), "rustc: {}", done.stderr);
+        program
+    })
+}
+
+/// `command`: starts `yes` with std::process::Command and closes the read
+/// end after one line; prints how `yes` ended. `bufwriter`: writes into a
+/// BufWriter on stdout and lets it drop unflushed; `flush`: flushes it and
+/// prints the error, on stderr.
+const RUST_PROGRAM: &str = r#"
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Stdio};
+fn main() {
+    match std::env::args().nth(1).as_deref() {
+        Some("command") => {
+            let mut yes = Command::new("yes").stdout(Stdio::piped())
+                .spawn().unwrap();
+            let mut line = String::new();
+            BufReader::new(yes.stdout.take().unwrap())
+                .read_line(&mut line).unwrap();
+            let status = yes.wait().unwrap();
+            println!("{:?} {:?}", status.code(), status.signal());
+        }
+        Some("bufwriter") => {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let mut out = BufWriter::new(std::io::stdout());
+            writeln!(out, "lost").unwrap();
+        }
+        _ => {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let mut out = BufWriter::new(std::io::stdout());
+            writeln!(out, "lost").unwrap();
+            eprintln!("{:?}", out.flush().map_err(|e| e.kind()));
+        }
+    }
+}
+"#;
+
+#[test]
+fn command_restores_sigpipe_so_yes_started_from_rust_is_killed_by_it() {
+    let done =
+        bounded(Command::new(rust_program()).arg("command"), "the program");
+    assert!(done.status.success(), "{}", done.stderr);
+    assert_eq!(done.stdout, "None Some(13)\n", "yes killed by SIGPIPE");
+}
+
+#[test]
+fn a_bufwriter_dropped_unflushed_hides_epipe_and_flush_shows_it() {
+    let program = rust_program().display().to_string();
+    // `true` leaves at once; the program writes 300 ms later.
+    let dropped = bash(&format!("{program} bufwriter | true; echo $?"));
+    assert_eq!(dropped.stdout, "0\n", "exit 0: the EPIPE went unseen");
+    assert_eq!(dropped.stderr, "", "and unsaid");
+    let flushed = bash(&format!("{program} flush | true"));
+    assert_eq!(flushed.stderr, "Err(BrokenPipe)\n", "flush() returns it");
+    assert!(flushed.status.signal().is_none());
+}
