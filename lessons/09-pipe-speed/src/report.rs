@@ -377,8 +377,23 @@ pub fn write_json(
 }
 
 // ANCHOR: svg
+/// The chart's width, in the SVG's own units. Narrow enough that a phone,
+/// which draws it about 350 pixels wide, still shows its smallest text
+/// (14.5 units) at 10 pixels; a desktop draws it at this natural width.
+const CHART_WIDTH: u32 = 480;
+/// The plot, the legend below it, and the machine's strip at the bottom.
+const PLOT_HEIGHT: u32 = 470;
+const LEGEND_ROW: u32 = 26;
+const STRIP_HEIGHT: u32 = 84;
+/// Legend entries side by side: three of the longest ("C socketpair") fit.
+const LEGEND_COLUMNS: usize = 3;
+/// plotters writes a font asked for at `n` as `n / 1.24` in the SVG; at 18
+/// the labels come out at 14.5 units.
+const LABEL_FONT: f64 = 18.0;
+
 /// Throughput against write size, both on log scales, one line per
-/// streaming mechanism, for the first placement measured.
+/// streaming mechanism, for the first placement measured. Stacked for a
+/// narrow page: the plot, then the legend, then the machine it came from.
 pub fn write_svg(
     path: &Path,
     machine: &Machine,
@@ -404,26 +419,36 @@ pub fn write_svg(
     let all = lines.iter().flat_map(|(_, p)| p.iter().map(|&(_, y)| y));
     let (low, high) =
         all.fold((f64::MAX, 0f64), |(l, h), y| (l.min(y), h.max(y)));
-    let drawn = (|| -> std::result::Result<(), Box<dyn std::error::Error>> {
-        let root = SVGBackend::new(path, (900, 600)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let caption = format!(
-            "pipe-speed, {}: {}, Linux {}, {} CPUs, load {}; \
-             medians of {} runs",
+    // The machine on lines of their own: a CPU's name can be long.
+    let strip = [
+        format!(
+            "pipe-speed, {}, medians of {} runs",
             placement.label(),
-            machine.cpu_model,
+            plan.repetitions
+        ),
+        machine.cpu_model.clone(),
+        format!(
+            "Linux {}, {} CPUs, load {}",
             machine.kernel,
             machine.cpus_usable.len(),
-            machine.load_average,
-            plan.repetitions
-        );
-        // The chart above, the machine it came from in a strip below.
-        let (area, strip) = root.split_vertically(566);
-        let mut chart = ChartBuilder::on(&area)
-            .caption("Throughput against write size", ("sans-serif", 26))
-            .margin(16)
-            .x_label_area_size(60)
-            .y_label_area_size(70)
+            machine.load_average
+        ),
+    ];
+    let legend_rows = lines.len().div_ceil(LEGEND_COLUMNS) as u32;
+    let legend_height = legend_rows * LEGEND_ROW + 10;
+    let height = PLOT_HEIGHT + legend_height + STRIP_HEIGHT;
+    let drawn = (|| -> std::result::Result<(), Box<dyn std::error::Error>> {
+        // No fill: the ground stays transparent, for light and dark pages.
+        let root =
+            SVGBackend::new(path, (CHART_WIDTH, height)).into_drawing_area();
+        let (plot, rest) = root.split_vertically(PLOT_HEIGHT);
+        let (legend, machine_strip) = rest.split_vertically(legend_height);
+        let label = ("sans-serif", LABEL_FONT);
+        let mut chart = ChartBuilder::on(&plot)
+            .caption("Throughput against write size", ("sans-serif", 24))
+            .margin(12)
+            .x_label_area_size(50)
+            .y_label_area_size(64)
             .build_cartesian_2d(
                 -0.2f64..(SIZES.len() as f64 - 0.8),
                 ((low / 2.0).max(1e-4)..high * 2.0).log_scale(),
@@ -439,7 +464,8 @@ pub fn write_svg(
                     .filter(|_| (x - x.round()).abs() < 0.01)
                     .map_or(String::new(), |&s| size_name(s))
             })
-            .label_style(("sans-serif", 18))
+            .label_style(label)
+            .axis_desc_style(label)
             .draw()?;
         let palette = [
             RGBColor(120, 120, 120),
@@ -452,32 +478,200 @@ pub fn write_svg(
             RGBColor(23, 190, 207),
             RGBColor(188, 189, 34),
         ];
+        let column = (CHART_WIDTH as usize - 24) / LEGEND_COLUMNS;
         for (i, (kind, points)) in lines.iter().enumerate() {
             let colour = palette[i % palette.len()];
-            chart
-                .draw_series(LineSeries::new(
-                    points.iter().copied(),
-                    colour.stroke_width(3),
-                ))?
-                .label(kind.label())
-                .legend(move |(x, y)| {
-                    PathElement::new(
-                        [(x, y), (x + 20, y)],
-                        colour.stroke_width(3),
-                    )
-                });
+            chart.draw_series(LineSeries::new(
+                points.iter().copied(),
+                colour.stroke_width(3),
+            ))?;
+            // The legend under the plot, row by row, where it hides no line.
+            let x = 12 + (i % LEGEND_COLUMNS * column) as i32;
+            let y = 10 + (i / LEGEND_COLUMNS) as i32 * LEGEND_ROW as i32;
+            legend.draw(&PathElement::new(
+                [(x, y + 8), (x + 22, y + 8)],
+                colour.stroke_width(3),
+            ))?;
+            legend.draw(&Text::new(kind.label(), (x + 28, y), label))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font(("sans-serif", 18))
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
-        strip.draw(&Text::new(caption, (16, 6), ("sans-serif", 18)))?;
+        for (row, text) in strip.iter().enumerate() {
+            let y = 6 + row as i32 * 24;
+            machine_strip.draw(&Text::new(text.as_str(), (12, y), label))?;
+        }
         root.present()?;
         Ok(())
     })();
     drawn.map_err(|e| format!("draw the chart to {}: {e}", path.display()))
 }
 // ANCHOR_END: svg
+
+#[cfg(test)]
+mod tests {
+    //! The book's chart is this program's chart of the book's example run:
+    //! drawn again from that run's JSON, it must come out byte for byte the
+    //! same, so the picture cannot drift from the figures beside it.
+    use std::time::Duration;
+
+    use serde_json::Value;
+
+    use super::*;
+    use crate::Measurement;
+    use crate::runs::Run;
+
+    const BOOK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../book/src");
+    const EXAMPLE: &str = "examples/09-pipe-speed-full-run.json";
+    const CHART: &str = "img/09-pipe-speed-example.svg";
+
+    fn text(value: &Value) -> &'static str {
+        let text = value.as_str().expect("a string in the example's JSON");
+        // The program's records hold &'static str: one small leak per test.
+        String::leak(text.to_string())
+    }
+
+    fn number(value: &Value) -> u64 {
+        value.as_u64().expect("a whole number in the example's JSON")
+    }
+
+    fn seconds(value: &Value) -> f64 {
+        value.as_f64().expect("a number in the example's JSON")
+    }
+
+    fn machine(json: &Value) -> Machine {
+        let m = &json["machine"];
+        let cpus = m["cpus_usable"].as_array().expect("cpus_usable");
+        Machine {
+            cpu_model: text(&m["cpu_model"]).into(),
+            kernel: text(&m["kernel"]).into(),
+            cpus_online: number(&m["cpus_online"]) as usize,
+            cpus_usable: cpus.iter().map(|c| number(c) as usize).collect(),
+            pinned_to: number(&m["pinned_to"]) as usize,
+            pipe_max_size: m["pipe_max_size"].as_u64().map(|s| s as usize),
+            load_average: text(&m["load_average"]).into(),
+            c_compiler: text(&m["c_compiler"]),
+            rust_opt_level: text(&m["rust_opt_level"]),
+        }
+    }
+
+    fn plan(json: &Value) -> Plan {
+        let m = &json["method"];
+        Plan {
+            warmup: Duration::from_secs_f64(seconds(&m["warmup"])),
+            run: Duration::from_secs_f64(seconds(&m["run"])),
+            repetitions: number(&m["repetitions"]) as usize,
+        }
+    }
+
+    fn run(value: &Value) -> Run {
+        Run {
+            count: number(&value["count"]),
+            seconds: seconds(&value["seconds"]),
+        }
+    }
+
+    /// Every result of the example, in its order, as the run recorded it.
+    fn records(json: &Value) -> Vec<Record> {
+        let results = json["results"].as_array().expect("results");
+        let known: Vec<Mechanism> =
+            STREAMING.into_iter().chain(LATENCY).collect();
+        results
+            .iter()
+            .map(|r| {
+                let (test, id) = (text(&r["test"]), text(&r["mechanism"]));
+                let kind = known
+                    .iter()
+                    .copied()
+                    .find(|k| k.test() == test && k.id() == id)
+                    .unwrap_or_else(|| panic!("unknown mechanism {test}/{id}"));
+                let placement = match text(&r["placement"]) {
+                    "unpinned" => Placement::Unpinned,
+                    "one-cpu" => Placement::OneCpu,
+                    other => panic!("unknown placement {other}"),
+                };
+                let runs = r["runs"].as_array().expect("runs");
+                Record {
+                    test,
+                    mechanism: id,
+                    language: text(&r["language"]),
+                    placement,
+                    size: number(&r["size"]) as usize,
+                    unit: text(&r["unit"]),
+                    processes: number(&r["processes"]) as usize,
+                    pipe_capacity: r["pipe_capacity"]
+                        .as_u64()
+                        .map(|c| c as usize),
+                    measurement: Measurement {
+                        median: seconds(&r["median"]),
+                        min: seconds(&r["min"]),
+                        max: seconds(&r["max"]),
+                        warmup: run(&r["warmup"]),
+                        runs: runs.iter().map(run).collect(),
+                    },
+                    kind: Some(kind),
+                }
+            })
+            .collect()
+    }
+
+    /// The chart of the example run, as the program draws it now.
+    fn example_chart() -> String {
+        let path = format!("{BOOK}/{EXAMPLE}");
+        let json: Value = serde_json::from_str(
+            &std::fs::read_to_string(&path).expect("the example's JSON"),
+        )
+        .expect("the example's JSON parses");
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let svg = dir.path().join("chart.svg");
+        write_svg(&svg, &machine(&json), &plan(&json), &records(&json))
+            .expect("the chart is drawn");
+        std::fs::read_to_string(&svg).expect("the drawn chart")
+    }
+
+    /// The value of every `name="..."` attribute in an SVG document.
+    fn attributes<'a>(svg: &'a str, name: &str) -> Vec<&'a str> {
+        let key = format!(" {name}=\"");
+        svg.split(key.as_str())
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .collect()
+    }
+
+    #[test]
+    fn the_book_chart_is_the_example_runs_chart() {
+        let drawn = example_chart();
+        let book = format!("{BOOK}/{CHART}");
+        let updating = std::env::var_os(labkit::transcript::UPDATE_VAR)
+            .is_some_and(|value| !value.is_empty() && value != "0");
+        if updating {
+            std::fs::write(&book, &drawn).expect("write the book's chart");
+            return;
+        }
+        let kept = std::fs::read_to_string(&book).unwrap_or_default();
+        assert!(
+            kept == drawn,
+            "book/src/{CHART} is not the chart of book/src/{EXAMPLE} as \
+             pipe-speed draws it now; regenerate it with {}=1 cargo test \
+             -p lesson09-pipe-speed --bin pipe-speed",
+            labkit::transcript::UPDATE_VAR
+        );
+    }
+
+    #[test]
+    fn the_chart_reads_on_a_phone() {
+        // A phone draws the chart about 350 pixels wide: its smallest text,
+        // scaled down from the chart's own width, must stay at 9 px or more.
+        let chart = example_chart();
+        let width: f64 = attributes(&chart, "width")[0].parse().unwrap();
+        let smallest = attributes(&chart, "font-size")
+            .iter()
+            .map(|size| size.parse::<f64>().expect("a font size"))
+            .fold(f64::MAX, f64::min);
+        let on_a_phone = smallest * 350.0 / width;
+        assert!(
+            on_a_phone >= 9.0,
+            "the chart's smallest text ({smallest} of {width} units) is \
+             drawn at {on_a_phone:.1} px on a phone, under 9"
+        );
+        // Nothing white behind it: a dark page must show through.
+        assert!(!chart.contains("fill=\"#FFFFFF\""), "a white fill");
+    }
+}
