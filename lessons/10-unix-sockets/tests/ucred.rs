@@ -11,8 +11,9 @@ use labkit::hygiene::run_clean;
 fn so_peercred_answers_12_bytes_of_pid_uid_and_gid() {
     assert_eq!(size_of::<libc::ucred>(), 12, "libc's struct ucred");
     let script = "import os, socket, struct\n\
+                  from socket import SOL_SOCKET, SO_PEERCRED\n\
                   a, b = socket.socketpair()\n\
-                  raw = a.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)\n\
+                  raw = a.getsockopt(SOL_SOCKET, SO_PEERCRED, 12)\n\
                   pid, uid, gid = struct.unpack('3i', raw)\n\
                   print(len(raw), struct.calcsize('3i'), pid == os.getpid(),\n\
                         uid == os.getuid(), gid == os.getgid())\n";
