@@ -1,5 +1,5 @@
 //! The chapter's statements about SIGPIPE outside the lesson's own
-//! program: what bash reports for `yes | head`, what an ignored SIGPIPE
+//! program: what bash and dash report for `yes | head`, what an ignored SIGPIPE
 //! does across `exec`, what `set -o pipefail` makes of 141, and two
 //! behaviours of Rust's standard library (`Command` restores SIGPIPE in
 //! the programs it starts; a `BufWriter` dropped unflushed loses EPIPE).
@@ -32,6 +32,14 @@ fn yes_into_head_is_141_for_yes_and_0_for_head() {
     let done = bash("yes | head -n 1 >/dev/null; echo ${PIPESTATUS[*]}");
     assert_eq!(done.stdout, "141 0\n", "128 + 13: killed by SIGPIPE");
     assert_eq!(done.stderr, "", "the shell says nothing of SIGPIPE");
+}
+
+#[test]
+fn dash_too_shows_141_for_yes_killed_by_sigpipe() {
+    // dash has no PIPESTATUS: a subshell reports yes's status itself.
+    let script = "(yes; echo $? >&2) | head -n 1 >/dev/null";
+    let done = bounded(Command::new("dash").arg("-c").arg(script), script);
+    assert_eq!(done.stderr, "141\n", "128 + 13 in dash as in bash");
 }
 
 #[test]
