@@ -565,8 +565,9 @@ fn every_chapter_shows_a_run_then_the_bare_calls_then_the_narrated_code() {
             problems.push(format!("{name} shows no Rust listing"));
             continue;
         };
+        // The first run, wherever it is, must come before the listing.
         let first_run = shown.iter().position(|s| *s == Shown::Run);
-        if !first_run.is_some_and(|run| run < first_listing) {
+        if first_run.is_none_or(|run| run > first_listing) {
             problems.push(format!(
                 "{name}: the first Rust listing comes before any run of \
                  the program: open with a transcript"
