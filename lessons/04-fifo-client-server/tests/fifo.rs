@@ -330,18 +330,8 @@ fn allow_shared_accepts_a_shared_fifo_and_says_who_else_may_use_it() {
     // What `mkfifo -m 666` gives under the usual umask 022.
     std::fs::set_permissions(&fifo, std::fs::Permissions::from_mode(0o644))
         .unwrap();
-    let mut server = server(&fifo, &["--allow-shared", "--wait", "10"]);
-    let who = "--allow-shared: mode 0644: group may read, others may read";
-    server.wait_for(who);
-    let sent = bounded(
-        "fifo-client",
-        &mut client(&fifo, &["--allow-shared", "--count", "2"]),
-    );
-    assert!(sent.status.success(), "{}", sent.stderr);
-    assert!(sent.stdout.contains(who), "{}", sent.stdout);
-    let (status, out, stderr) = server.finish();
-    assert!(status.success(), "{stderr}");
-    assert!(out.contains("received 3 messages in all"), "{out}");
+    let who = "mode 0644: group may read, others may read";
+    exchange_allowing_shared(&fifo, who);
     assert_eq!(identity(&fifo).1 & 0o777, 0o644, "the mode is the user's");
 }
 

@@ -41,16 +41,5 @@ fn a_fifo_made_0620_is_accepted_with_allow_shared() {
     let tmp = tempfile::tempdir().unwrap();
     let fifo = tmp.path().join("fifo");
     fifo_for_a_group(&fifo);
-    let mut server = server(&fifo, &["--allow-shared", "--wait", "10"]);
-    let who = "--allow-shared: mode 0620: group may write";
-    server.wait_for(who);
-    let sent = bounded(
-        "fifo-client",
-        &mut client(&fifo, &["--allow-shared", "--count", "2"]),
-    );
-    assert!(sent.status.success(), "{}", sent.stderr);
-    assert!(sent.stdout.contains(who), "{}", sent.stdout);
-    let (status, out, stderr) = server.finish();
-    assert!(status.success(), "{stderr}");
-    assert!(out.contains("received 3 messages in all"), "{out}");
+    exchange_allowing_shared(&fifo, "mode 0620: group may write");
 }

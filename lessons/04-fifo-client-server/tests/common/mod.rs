@@ -46,6 +46,24 @@ pub fn client(path: &Path, extra: &[&str]) -> Command {
     command
 }
 
+/// A server and a client, both given `--allow-shared`, on a FIFO whose mode
+/// lets others in: both say who else may use it (`who`), and the client's
+/// two messages and its `end` arrive.
+pub fn exchange_allowing_shared(fifo: &Path, who: &str) {
+    let mut server = server(fifo, &["--allow-shared", "--wait", "10"]);
+    let who = format!("--allow-shared: {who}");
+    server.wait_for(&who);
+    let sent = bounded(
+        "fifo-client",
+        &mut client(fifo, &["--allow-shared", "--count", "2"]),
+    );
+    assert!(sent.status.success(), "{}", sent.stderr);
+    assert!(sent.stdout.contains(&who), "{}", sent.stdout);
+    let (status, out, stderr) = server.finish();
+    assert!(status.success(), "{stderr}");
+    assert!(out.contains("received 3 messages in all"), "{out}");
+}
+
 pub fn make_fifo(path: &Path) {
     nix::unistd::mkfifo(path, Mode::from_bits_truncate(0o600)).unwrap();
 }
