@@ -6,6 +6,8 @@
 //! workspace lints deny it everywhere else.
 //!
 //! - [`cli`]: argument errors as one line and exit status 2.
+//! - [`compiled`]: small C or Rust programs compiled once by a test, to
+//!   ask a header or the standard library what it really does.
 //! - [`cpu`]: the CPU time a process has used, which tells a busy loop
 //!   from a wait (lesson 07 and its exercise).
 //! - [`exercise`]: what exercise tests share: run the exercise's runner for
@@ -40,6 +42,7 @@
 //!   lesson's `tests/transcripts.rs`, so that they cannot drift.
 
 pub mod cli;
+pub mod compiled;
 pub mod cpu;
 pub mod exercise;
 pub mod fifo;

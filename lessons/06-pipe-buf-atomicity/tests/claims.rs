@@ -2,19 +2,24 @@
 //! with a time limit: its writers are real processes, writing at once into
 //! a real FIFO (or pipe). PIPE_BUF and the pipe's capacity are asked here,
 //! of a pipe the test makes itself (fpathconf, F_GETPIPE_SZ): never a
-//! literal 4096 or 65536 alone.
+//! literal 4096 or 65536 alone. What the C headers and Rust's standard
+//! library promise is asked of small programs compiled here by `cc` and
+//! the course's `rustc`.
 #![cfg(target_os = "linux")]
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use labkit::compiled::{self, Language};
 use labkit::hygiene::run_clean;
 use labkit::nobody::{NOBODY, NobodyCopy, also_as_nobody};
 use labkit::watchdog::Finished;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
-use nix::unistd::{PathconfVar, fpathconf, pipe2};
+use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
+use nix::unistd::{PathconfVar, fpathconf, pipe2, read};
+use wait_timeout::ChildExt;
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_pipe-buf");
 
@@ -254,6 +259,113 @@ fn pipe_buf_agrees_with_python() {
     );
 }
 
+/// Prints `_POSIX_PIPE_BUF PIPE_BUF` as `<limits.h>` defines them.
+const LIMITS_PROGRAM: &str = r#"
+#include <limits.h>
+#include <stdio.h>
+int main(void) {
+    printf("%d %d\n", _POSIX_PIPE_BUF, PIPE_BUF);
+    return 0;
+}
+"#;
+
+#[test]
+fn posix_asks_for_a_pipe_buf_of_at_least_512() {
+    // _POSIX_PIPE_BUF is the standard's minimum, the same 512 on every
+    // POSIX system; PIPE_BUF is this system's own figure, and must meet it.
+    let program = compiled::program(
+        Path::new(env!("CARGO_TARGET_TMPDIR")),
+        "pipe_buf_limits",
+        Language::C,
+        LIMITS_PROGRAM,
+    );
+    let done = run_clean(&mut Command::new(&program), LIMIT)
+        .unwrap_or_else(|error| panic!("the <limits.h> program: {error}"));
+    assert!(done.status.success(), "{}", done.stderr);
+    let figures: Vec<usize> = done
+        .stdout
+        .split_whitespace()
+        .map(|figure| figure.parse().expect("a number"))
+        .collect();
+    let [posix_minimum, header_pipe_buf] = figures[..] else {
+        panic!("expected two numbers, got {:?}", done.stdout);
+    };
+    assert_eq!(posix_minimum, 512, "POSIX's _POSIX_PIPE_BUF is 512");
+    assert!(
+        header_pipe_buf >= posix_minimum,
+        "PIPE_BUF ({header_pipe_buf}) must be at least POSIX's minimum"
+    );
+    assert_eq!(
+        header_pipe_buf,
+        pipe_buf(),
+        "<limits.h> and fpathconf agree on this system's PIPE_BUF"
+    );
+}
+
+/// `eprintln!` with the chapter's line, the writer and record numbers
+/// taken from the command line so that nothing is known at compile time.
+const EPRINTLN_PROGRAM: &str = r#"
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let id: u32 = args.next().unwrap().parse().unwrap();
+    let n: u32 = args.next().unwrap().parse().unwrap();
+    eprintln!("writer {id} record {n} done");
+}
+"#;
+
+#[test]
+fn eprintln_is_five_write_calls_one_of_them_17() {
+    // A SOCK_SEQPACKET socket keeps the bounds of every write: each
+    // write() the program makes on its stderr arrives as one record, and
+    // each read() here returns exactly one. So the records are the calls.
+    let program = compiled::program(
+        Path::new(env!("CARGO_TARGET_TMPDIR")),
+        "eprintln_writes",
+        Language::Rust,
+        EPRINTLN_PROGRAM,
+    );
+    let (ours, its_stderr) = socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .expect("socketpair(AF_UNIX, SOCK_SEQPACKET)");
+    let mut child = Command::new(&program)
+        .args(["3", "17"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(its_stderr))
+        .spawn()
+        .expect("start the eprintln! program");
+    // The Command is gone: the child holds the only other end, and its
+    // exit is our end of file.
+    let status = child.wait_timeout(LIMIT).expect("wait for the program");
+    let Some(status) = status else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the eprintln! program still runs after {LIMIT:?}");
+    };
+    assert!(status.success(), "the eprintln! program: {status}");
+    let mut calls = Vec::new();
+    let mut buffer = [0u8; 256];
+    loop {
+        let ready = labkit::watchdog::wait_readable(ours.as_fd(), LIMIT)
+            .expect("poll the socket");
+        assert!(ready, "no record, and no end of file, from the program");
+        let n = read(&ours, &mut buffer).expect("read one record");
+        if n == 0 {
+            break;
+        }
+        calls.push(String::from_utf8_lossy(&buffer[..n]).into_owned());
+    }
+    assert_eq!(
+        calls,
+        ["writer ", "3", " record ", "17", " done\n"],
+        "eprintln! writes each piece of its line with a write() of its own"
+    );
+}
+
 /// Above PIPE_BUF, tearing needs two writers to meet at a full pipe: one
 /// writer asleep in the middle of its record, another whose write() goes in
 /// before it wakes. The scheduler decides that, so a run can be lucky (on
@@ -425,6 +537,36 @@ fn nonblocking_writes_above_pipe_buf_go_in_partly() {
     assert!(
         outcome.stdout.contains("e.g. a write() of "),
         "{}",
+        outcome.stdout
+    );
+}
+
+#[test]
+fn at_100000_bytes_every_nonblocking_record_goes_in_partly() {
+    // The chapter's run: 8 writers × 20 records of 100 000 bytes, more
+    // than the pipe holds, so no record can go in with one call.
+    let capacity = pipe_capacity();
+    assert!(
+        capacity < 100_000,
+        "this claim needs a pipe smaller than a record; F_GETPIPE_SZ says \
+         {capacity}"
+    );
+    let outcome = lesson(&["--nonblocking", "--record-size", "100000"]);
+    assert_eq!(outcome.records, 160, "{}", outcome.stdout);
+    let partial = number_before(&outcome.stdout, "partial writes");
+    assert!(
+        partial >= 160,
+        "each of the 160 records must take at least one partial write, \
+         {partial} counted\n{}",
+        outcome.stdout
+    );
+    // The example the narration picks: a write that took only what fit.
+    let took = number_before(&outcome.stdout, "and returned: the rest");
+    let took = usize::try_from(took).expect("a byte count");
+    assert!(
+        took > 0 && took <= capacity,
+        "a partial write of a 100000-byte record takes at most the pipe's \
+         {capacity} bytes, not {took}\n{}",
         outcome.stdout
     );
 }
