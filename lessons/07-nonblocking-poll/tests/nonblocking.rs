@@ -1,6 +1,10 @@
 //! The claims of `nonblocking`, checked by running it: the four answers of
 //! a read, the busy loop, the lost message, the FIFO open rules and POLLHUP.
 //! Each act runs against the real kernel (and, in act 4, a real `sh`).
+//! How long the spin runs and how much CPU it burns are measured from
+//! outside, by bash's `time` (the kernel's accounting of the child), and
+//! asserted only as lower bounds: a busy machine can stretch a run or
+//! starve it of CPU, never make a spin shorter than it was asked to be.
 
 use std::process::Command;
 use std::time::Duration;
@@ -92,6 +96,108 @@ fn taking_zero_for_try_again_reads_zero_over_and_over() {
         .unwrap_or_else(|| panic!("no count of zero reads in:\n{out}"));
     assert!(times > 100, "only {times} reads of 0 in 100 ms:\n{out}");
     line_of(&out, "of CPU time in");
+}
+
+/// One `--show spin` run, timed by bash: its wall-clock and CPU seconds,
+/// and the length of the spin the program itself reports.
+struct TimedSpin {
+    wall: f64,
+    cpu: f64,
+    reported_ms: f64,
+    output: String,
+}
+
+fn timed_spin(extra: &[&str]) -> TimedSpin {
+    // bash's `time` reports the child's real, user and system seconds,
+    // taken from the kernel's accounting (wait4) when it ends.
+    let script = r#"TIMEFORMAT='%3R %3U %3S'
+{ time "$0" --show spin --color never "$@" >"$OUT"; } 2>&1"#;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = dir.path().join("spin.txt");
+    let mut command = Command::new("bash");
+    command
+        .args(["-c", script, NONBLOCKING])
+        .args(extra)
+        .env("OUT", &out)
+        // bash's figures with a decimal point, whatever the locale.
+        .env("LC_ALL", "C");
+    let done = run_clean(&mut command, LIMIT)
+        .unwrap_or_else(|error| panic!("bash timing the spin: {error}"));
+    assert!(done.status.success(), "{}{}", done.stdout, done.stderr);
+    let seconds: Vec<f64> = done
+        .stdout
+        .split_whitespace()
+        .map(|figure| figure.parse().expect("a figure of bash's time"))
+        .collect();
+    let [wall, user, system] = seconds[..] else {
+        panic!("bash's time printed {:?}", done.stdout);
+    };
+    let output = std::fs::read_to_string(&out).expect("the spin's output");
+    let reported_ms: f64 = output
+        .lines()
+        .find_map(|line| line.split(" times in ").nth(1)?.split(" ms").next())
+        .and_then(|ms| ms.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no length of the spin in:\n{output}"));
+    TimedSpin { wall, cpu: user + system, reported_ms, output }
+}
+
+#[test]
+fn the_spin_runs_300_ms_by_default_and_burns_cpu_for_most_of_it() {
+    // Spinning, the loop is always runnable: on a quiet core it gets all
+    // of it (the book's 100 %). On two cores shared with other tests it
+    // may get less, so it has a few runs to show that it took at least
+    // half its wall time in CPU; a loop asleep in read() or poll() uses a
+    // few milliseconds, whatever the load.
+    let mut shares = Vec::new();
+    for _ in 0..3 {
+        let spin = timed_spin(&[]);
+        assert!(
+            spin.reported_ms >= 300.0 && spin.wall >= 0.3,
+            "the default spin lasts 300 ms: the program says {} ms, bash \
+             timed {} s\n{}",
+            spin.reported_ms,
+            spin.wall,
+            spin.output
+        );
+        let share = spin.cpu / spin.wall;
+        if share >= 0.5 {
+            return;
+        }
+        shares.push(share);
+    }
+    panic!(
+        "a loop that reads 0 again and again should burn CPU for most of \
+         its run; CPU time / wall time in 3 runs: {shares:?}"
+    );
+}
+
+#[test]
+fn spin_ms_sets_how_long_the_spin_runs() {
+    let spin = timed_spin(&["--spin-ms", "2000"]);
+    assert!(
+        spin.reported_ms >= 2000.0 && spin.wall >= 2.0,
+        "--spin-ms 2000: the program says {} ms, bash timed {} s\n{}",
+        spin.reported_ms,
+        spin.wall,
+        spin.output
+    );
+}
+
+#[test]
+fn a_blocking_read_sleeps_and_uses_almost_no_cpu() {
+    let out = act("answers", &["--late-ms", "600"]);
+    let used: f64 = out
+        .lines()
+        .find_map(|line| line.split("the CPU time used was ").nth(1))
+        .and_then(|rest| rest.strip_suffix(" ms"))
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or_else(|| panic!("no CPU time of the sleeping read:\n{out}"));
+    // CPU time, not wall time: a busy machine delays a sleeper, but gives
+    // it no CPU time while it sleeps. 600 ms asleep must cost far less.
+    assert!(
+        used < 100.0,
+        "a read asleep for 600 ms used {used} ms of CPU: did it spin?\n{out}"
+    );
 }
 
 #[test]

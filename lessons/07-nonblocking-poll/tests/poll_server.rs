@@ -2,15 +2,17 @@
 //! with real `sh` clients, each a separate process: every message of every
 //! client arrives, in each client's order; the server ends when every
 //! client has said `end`; a writer's close shows as POLLHUP; a quiet poll
-//! times out.
+//! times out, never before its time-out; SIGTERM and Ctrl-C leave no FIFO
+//! behind.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use labkit::hygiene::run_clean;
-use labkit::watchdog::Finished;
+use labkit::watchdog::{Background, Finished};
+use nix::sys::signal::Signal;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_poll-server");
 const DEMO: &str = env!("CARGO_BIN_EXE_poll-demo");
@@ -161,6 +163,79 @@ fn a_quiet_poll_times_out_and_the_server_gives_up_cleanly() {
     );
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(left.is_empty(), "the server left its FIFOs behind: {left:?}");
+}
+
+#[test]
+fn each_quiet_poll_waits_its_whole_400_ms_and_the_server_gives_up_after_1_s() {
+    // The chapter's command. The kernel never ends a poll() before its
+    // time-out, so the k-th "timed out" line cannot come before k × 400 ms
+    // from the start: a lower bound, which a busy machine only makes
+    // easier to meet, and which a shorter time-out would break.
+    let tmp = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let mut server = Background::start(
+        Command::new(SERVER)
+            .args(["--fifos", "2", "--timeout-ms", "400", "--wait", "1"])
+            .args(["--color", "never"])
+            .env("TMPDIR", tmp.path()),
+        LIMIT,
+    );
+    server.wait_for("polling 2 FIFOs, timeout 400 ms");
+    // --wait 1 with 400 ms polls: it gives up once 3 × 400 ≥ 1000.
+    for k in 1..=3u32 {
+        server.wait_for("poll() = 0: timed out");
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed >= k * Duration::from_millis(400),
+            "time-out {k} came {elapsed:?} after the start, before {k} × \
+             400 ms"
+        );
+    }
+    let (status, stdout, stderr) = server.finish();
+    let elapsed = started.elapsed();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stdout.matches("timed out").count(),
+        3,
+        "three quiet polls of 400 ms before 1 s of silence ends it:\n{stdout}"
+    );
+    assert!(elapsed >= Duration::from_secs(1), "it gave up after {elapsed:?}");
+    assert!(is_empty(tmp.path()), "the server left its FIFOs behind");
+}
+
+/// Starts the server in a private TMPDIR, sends it `signal` once it polls,
+/// and checks that it ended by that signal with its FIFOs removed.
+fn stopped_by(signal: Signal) {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut server = Background::start(
+        Command::new(SERVER)
+            .args(["--fifos", "2", "--color", "never"])
+            .env("TMPDIR", tmp.path()),
+        LIMIT,
+    );
+    server.wait_for("polling 2 FIFOs");
+    assert!(!is_empty(tmp.path()), "the server's FIFOs should exist now");
+    server.signal(signal);
+    let (status, stdout, stderr) = server.finish();
+    assert!(
+        !status.success(),
+        "{signal:?} should end the server: {status}\n{stdout}{stderr}"
+    );
+    assert!(
+        is_empty(tmp.path()),
+        "after {signal:?} the server must have removed its FIFOs and their \
+         directory"
+    );
+}
+
+#[test]
+fn sigterm_ends_the_server_and_its_fifos_are_removed() {
+    stopped_by(Signal::SIGTERM);
+}
+
+#[test]
+fn ctrl_c_ends_the_server_and_its_fifos_are_removed() {
+    stopped_by(Signal::SIGINT);
 }
 
 #[test]
