@@ -232,6 +232,25 @@ fn a_1_mib_pipe_is_granted_before_it_is_measured() {
 }
 
 #[test]
+fn the_c_twin_runs_ipc_benchs_method_with_1024_byte_messages() {
+    // The size handed to the C program is the size the run records: each
+    // of ipc-bench's two methods, in every placement, at 1024 bytes.
+    let json = &shared().json;
+    for mechanism in ["ipc-bench-fifo", "ipc-bench-pipe"] {
+        let sizes: BTreeSet<u64> = results(json)
+            .iter()
+            .filter(|r| r["mechanism"] == mechanism)
+            .map(|r| r["size"].as_u64().expect("a size"))
+            .collect();
+        assert_eq!(
+            sizes,
+            BTreeSet::from([1024]),
+            "{mechanism}: the message sizes measured"
+        );
+    }
+}
+
+#[test]
 fn on_one_cpu_what_needs_two_is_skipped_and_said() {
     // taskset: the real tool, allowing this run CPU 0 only.
     let (done, json, _) = measured(&["taskset", "-c", "0"]);
