@@ -649,8 +649,10 @@ fn a_path_that_is_not_our_socket_is_refused_and_left_untouched() {
 }
 
 #[test]
-fn ctrl_c_and_sigterm_remove_the_socket_and_its_directory() {
-    for (signal, number) in [(Signal::SIGINT, 2), (Signal::SIGTERM, 15)] {
+fn ctrl_c_sigterm_and_sighup_remove_the_socket_and_its_directory() {
+    let signals =
+        [(Signal::SIGINT, 2), (Signal::SIGTERM, 15), (Signal::SIGHUP, 1)];
+    for (signal, number) in signals {
         let tmp = tempfile::tempdir().unwrap();
         let mut server = background(color_never(
             Command::new(SERVER).env("TMPDIR", tmp.path()),
