@@ -1,25 +1,19 @@
 //! The kernel's rules that lesson 09's chapter states and its measurements
 //! lean on, checked on this machine's kernel with descriptors of the
 //! test's own: how a socketpair's writer learns that its reader has gone
-//! (EPIPE, or ECONNRESET when the reader left data unread), that
-//! vmsplice and splice move a pipe's pages, and who may grow a pipe to
-//! 1 MiB (anyone, up to /proc/sys/fs/pipe-max-size, and no further
-//! without CAP_SYS_RESOURCE).
+//! (EPIPE, or ECONNRESET when the reader left data unread), and that
+//! vmsplice and splice move a pipe's pages. (Who may grow a pipe to 1 MiB
+//! is lesson 02's, and asserted there.)
 #![cfg(target_os = "linux")]
 
 use std::io::{IoSlice, Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
-use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use labkit::compiled::{self, Language};
-use labkit::hygiene::run_clean;
-use labkit::nobody::{NobodyCopy, nobody_or_skip, running_as_root};
 use labkit::watchdog::wait_readable;
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, SpliceFFlags, splice, vmsplice};
@@ -161,79 +155,4 @@ fn vmsplice_lends_pages_to_a_pipe_and_splice_moves_them_on() {
     )
     .expect("splice into /dev/null, as the lesson's reader does");
     assert_eq!(to_null, buffer.len());
-}
-
-/// Asks for a pipe of argv[1] bytes and prints what the kernel said:
-/// `granted N` (F_GETPIPE_SZ afterwards) or `refused ERRNO-NAME`.
-const PIPE_SIZE_PROGRAM: &str = r#"
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
-int main(int argc, char **argv) {
-    int fds[2];
-    if (argc != 2 || pipe(fds) != 0) return 2;
-    if (fcntl(fds[1], F_SETPIPE_SZ, atoi(argv[1])) < 0) {
-        printf("refused %s\n", errno == EPERM ? "EPERM" : "other");
-        return 0;
-    }
-    printf("granted %d\n", fcntl(fds[1], F_GETPIPE_SZ));
-    return 0;
-}
-"#;
-
-/// What the kernel answers `program` asking for a pipe of `size` bytes.
-fn ask_for_a_pipe(program: &mut Command, size: usize) -> String {
-    let done = run_clean(program.arg(size.to_string()), LIMIT)
-        .unwrap_or_else(|error| panic!("the F_SETPIPE_SZ program: {error}"));
-    assert!(done.status.success(), "{}", done.stderr);
-    done.stdout.trim().to_string()
-}
-
-#[test]
-fn any_user_may_grow_a_pipe_to_pipe_max_size_and_no_further() {
-    const MIB: usize = 1 << 20;
-    let ceiling: usize = std::fs::read_to_string("/proc/sys/fs/pipe-max-size")
-        .expect("/proc/sys/fs/pipe-max-size")
-        .trim()
-        .parse()
-        .expect("a number of bytes");
-    assert_eq!(ceiling, MIB, "pipe-max-size is 1 MiB by default");
-    let program = compiled::program(
-        Path::new(env!("CARGO_TARGET_TMPDIR")),
-        "pipe_size_request",
-        Language::C,
-        PIPE_SIZE_PROGRAM,
-    );
-    assert_eq!(
-        ask_for_a_pipe(&mut Command::new(&program), MIB),
-        format!("granted {MIB}"),
-        "a pipe of pipe-max-size bytes, asked as we are"
-    );
-    // Root may hold CAP_SYS_RESOURCE, which lifts the ceiling: the rule
-    // is about an ordinary user, so root asks as nobody too.
-    let copy = if running_as_root() {
-        if !nobody_or_skip("F_SETPIPE_SZ as an ordinary user") {
-            return;
-        }
-        Some(NobodyCopy::new(&program).expect("a copy for nobody"))
-    } else {
-        None
-    };
-    let as_an_ordinary_user = || match &copy {
-        Some(copy) => copy.command(),
-        None => Command::new(&program),
-    };
-    assert_eq!(
-        ask_for_a_pipe(&mut as_an_ordinary_user(), MIB),
-        format!("granted {MIB}"),
-        "any user may ask for a pipe of pipe-max-size bytes"
-    );
-    assert_eq!(
-        ask_for_a_pipe(&mut as_an_ordinary_user(), 2 * ceiling),
-        "refused EPERM",
-        "above pipe-max-size, an ordinary user is refused"
-    );
 }
