@@ -142,12 +142,13 @@ fn timed_spin(extra: &[&str]) -> TimedSpin {
 }
 
 #[test]
-fn the_spin_runs_300_ms_by_default_and_burns_cpu_for_most_of_it() {
-    // Spinning, the loop is always runnable: on a quiet core it gets all
-    // of it (the book's 100 %). On two cores shared with other tests it
-    // may get less, so it has a few runs to show that it took at least
-    // half its wall time in CPU; a loop asleep in read() or poll() uses a
-    // few milliseconds, whatever the load.
+fn the_spin_runs_300_ms_by_default_and_burns_cpu_all_along() {
+    // Spinning, the loop never sleeps: whenever it holds a CPU it burns
+    // it, all of one on an idle machine (the book's 100 %). On two cores
+    // shared with other tests it gets only its turn (measured: a third of
+    // its wall time beside four other busy loops), so the bound is a
+    // tenth, over a few runs; a read asleep for the same time uses well
+    // under a hundredth (a_blocking_read_sleeps_and_uses_almost_no_cpu).
     let mut shares = Vec::new();
     for _ in 0..3 {
         let spin = timed_spin(&[]);
@@ -160,14 +161,14 @@ fn the_spin_runs_300_ms_by_default_and_burns_cpu_for_most_of_it() {
             spin.output
         );
         let share = spin.cpu / spin.wall;
-        if share >= 0.5 {
+        if share >= 0.1 {
             return;
         }
         shares.push(share);
     }
     panic!(
-        "a loop that reads 0 again and again should burn CPU for most of \
-         its run; CPU time / wall time in 3 runs: {shares:?}"
+        "a loop that reads 0 again and again should burn CPU whenever it \
+         runs; CPU time / wall time in 3 runs: {shares:?}"
     );
 }
 
