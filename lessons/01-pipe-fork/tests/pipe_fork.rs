@@ -224,3 +224,21 @@ fn the_bare_run_refuses_the_narrated_runs_flags() {
         assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
     }
 }
+
+#[test]
+fn the_default_run_writes_five_messages_200_ms_apart() {
+    let started = std::time::Instant::now();
+    let done = pipe_fork(&[]);
+    let took = started.elapsed();
+    assert!(done.status.success(), "{}", done.stderr);
+    let written = said(&done, "child")
+        .into_iter()
+        .filter(|line| line.starts_with("writing"))
+        .count();
+    assert_eq!(written, 5, "{}", done.stdout);
+    // The child sleeps before each message: the fifth cannot come before
+    // four intervals have passed. A lower bound only: a busy machine may
+    // be slower, never faster.
+    let four_intervals = Duration::from_millis(4 * 200);
+    assert!(took >= four_intervals, "five messages in {took:?}");
+}

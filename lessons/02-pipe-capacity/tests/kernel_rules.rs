@@ -129,3 +129,37 @@ fn over_pipe_user_pages_soft_an_unprivileged_users_new_pipes_get_two_pages() {
     assert_eq!(size, (2 * page_size()).to_string(), "two pages, not one");
     assert_eq!(grown, "EPERM", "growing it back is refused");
 }
+
+#[test]
+fn cap_sys_resource_alone_shows_as_bit_24_of_capeff() {
+    // As root of a user namespace of its own (unshare), a process holds
+    // every capability there; setpriv keeps CAP_SYS_RESOURCE alone in every
+    // set across its exec, and cat shows the kernel's view of itself.
+    let mut command = Command::new("unshare");
+    command.args([
+        "--user",
+        "--map-root-user",
+        "setpriv",
+        "--inh-caps=-all,+sys_resource",
+        "--ambient-caps=-all,+sys_resource",
+        "--bounding-set=-all,+sys_resource",
+        "cat",
+        "/proc/self/status",
+    ]);
+    let done = run_clean(&mut command, LIMIT).unwrap_or_else(|error| {
+        panic!("unshare, setpriv and cat did not finish: {error}")
+    });
+    if !done.status.success() && done.stderr.starts_with("unshare:") {
+        let reason = done.stderr.trim();
+        eprintln!("skipped: no user namespace to hold a capability ({reason})");
+        return;
+    }
+    assert!(done.status.success(), "{}", done.stderr);
+    let effective = done
+        .stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("CapEff:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .unwrap_or_else(|| panic!("no CapEff mask in:\n{}", done.stdout));
+    assert_eq!(effective, 1 << 24, "CapEff: {effective:016x}");
+}

@@ -6,11 +6,9 @@
 //! The Rust behaviours are checked with a small program compiled here by
 //! the same `rustc` that builds the course.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::os::unix::process::ExitStatusExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use labkit::hygiene::run_clean;
@@ -65,34 +63,10 @@ fn under_pipefail_yes_into_head_fails_with_141() {
     assert_eq!(strict.stdout, "141\n", "the last failure: yes's 141");
 }
 
-/// The Rust program of these tests, compiled once. nextest runs each test
-/// in a process of its own, all at the same time: each compiles under a
-/// name of its own and renames the result into place (a rename is atomic),
-/// so no process ever runs a half-written program.
-fn rust_program() -> &'static PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-        let mut hasher = DefaultHasher::new();
-        RUST_PROGRAM.hash(&mut hasher);
-        let stem = format!("sigpipe_std-{:016x}", hasher.finish());
-        let program = dir.join(&stem);
-        if program.exists() {
-            return program;
-        }
-        let mine = format!("{stem}_{}", std::process::id());
-        let source = dir.join(format!("{mine}.rs"));
-        std::fs::write(&source, RUST_PROGRAM).expect("write the source");
-        let rustc = std::env::var("RUSTC").unwrap_or("rustc".into());
-        let done = bounded(
-            Command::new(rustc).arg(&source).arg("-o").arg(dir.join(&mine)),
-            "rustc",
-        );
-        assert!(done.status.success(), "rustc: {}", done.stderr);
-        std::fs::rename(dir.join(&mine), &program).expect("rename");
-        let _ = std::fs::remove_file(&source);
-        program
-    })
+/// The Rust program of these tests, compiled once (see `labkit::rustc`).
+fn rust_program() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    labkit::rustc::compiled(RUST_PROGRAM, "sigpipe_std", dir)
 }
 
 /// `command`: starts `yes` with std::process::Command and closes the read
