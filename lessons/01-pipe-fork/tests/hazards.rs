@@ -4,6 +4,8 @@
 //! - a parent that waits for its child before reading deadlocks once the
 //!   child writes more than the pipe holds (the quiz's 100 000 bytes): the
 //!   writer here is `head -c`, blocked in `write` on a full pipe;
+//! - two writes can come out of one read: a pipe keeps bytes, not
+//!   messages;
 //! - a forked child that leaves with `std::process::exit` runs the C
 //!   library's `exit`: Rust's stdout buffer, copied by `fork`, comes out
 //!   twice, and the `atexit` handlers run twice; `_exit` does neither. That
@@ -18,7 +20,7 @@ use std::time::Duration;
 use labkit::hygiene::run_clean;
 use labkit::watchdog::readable_within;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
-use nix::unistd::{pipe2, read};
+use nix::unistd::{pipe2, read, write};
 use wait_timeout::ChildExt;
 
 /// Generous: the machine is shared and runs tests in parallel.
@@ -83,6 +85,16 @@ fn waiting_before_reading_deadlocks_once_the_child_writes_more_than_a_pipe() {
     let ended = child.wait_timeout(LIMIT).expect("waitpid");
     assert!(ended.is_some_and(|s| s.success()), "unread, yet done: {ended:?}");
     assert_eq!(read_all(&read_end), 1000);
+}
+
+#[test]
+fn two_writes_can_come_out_of_one_read() {
+    let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC).expect("pipe2");
+    write(&write_end, b"message 1\n").expect("first write");
+    write(&write_end, b"message 2\n").expect("second write");
+    let mut buffer = [0; 256];
+    let got = read(&read_end, &mut buffer).expect("read");
+    assert_eq!(&buffer[..got], b"message 1\nmessage 2\n", "one read, both");
 }
 
 /// The forked child's program, compiled once.
