@@ -219,3 +219,24 @@ fn o_nonblock_is_shared_by_every_copy_of_a_descriptor() {
     );
     assert_eq!(out, "False\nFalse\n", "the dup and the child: non-blocking");
 }
+
+#[test]
+fn a_blocking_write_of_100000_bytes_returns_only_once_all_are_in() {
+    // One write() call bigger than the pipe, and a reader that starts
+    // late: the call waits for room as often as it needs, then returns the
+    // whole count, not what fitted at first.
+    let out = python(
+        "import os, threading, time\n\
+         r, w = os.pipe()\n\
+         def slow_reader():\n\
+         \x20   time.sleep(0.3)\n\
+         \x20   while os.read(r, 4096): time.sleep(0.001)\n\
+         reader = threading.Thread(target=slow_reader)\n\
+         reader.start()\n\
+         print(os.write(w, b'x' * 100000))\n\
+         os.close(w)\n\
+         reader.join()\n",
+        false,
+    );
+    assert_eq!(out, "100000\n", "one write() call returned every byte");
+}
