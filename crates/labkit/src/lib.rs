@@ -28,6 +28,8 @@
 //!   `_exit` for a forked child, and setting a signal's disposition.
 //! - [`procfs`]: a process's `/proc/PID/stat` line (state, parent,
 //!   group), for the checks that name what a run left behind.
+//! - [`rustc`]: a small Rust program given as source, compiled once by
+//!   the course's own `rustc`, for tests of the standard library's ways.
 //! - [`raw_status`]: a bounded wait that returns the status word as C's
 //!   `waitpid` stores it, undecoded, for lessons about that word.
 //! - [`fifo`]: FIFOs made safely: a private directory (mode 0700), FIFOs
@@ -53,6 +55,7 @@ pub mod passed_fd;
 pub mod process;
 pub mod procfs;
 pub mod raw_status;
+pub mod rustc;
 pub mod status;
 pub mod transcript;
 pub mod watchdog;

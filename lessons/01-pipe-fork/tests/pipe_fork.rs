@@ -123,6 +123,22 @@ fn a_forgotten_write_end_means_no_end_of_file_ever() {
 }
 
 #[test]
+fn a_forgotten_write_end_is_given_up_on_after_3_s_by_default() {
+    let started = std::time::Instant::now();
+    let done = pipe_fork(&["--keep-write-end", "--interval-ms", "0"]);
+    let took = started.elapsed();
+    assert_eq!(done.status.code(), Some(1), "the hang must end in failure");
+    assert!(
+        said(&done, "kernel")
+            .contains(&"3.0 s with no data and no EOF: read() blocks"),
+        "{}",
+        done.stdout
+    );
+    assert!(took >= Duration::from_secs(3), "gave up after {took:?}");
+    assert!(done.stdout.contains("The fix: drop(write_end) in the parent"));
+}
+
+#[test]
 fn a_silent_writer_blocks_the_read_until_data_comes() {
     let done =
         pipe_fork(&["--pause", "1.5", "--count", "2", "--interval-ms", "10"]);
@@ -151,17 +167,20 @@ fn a_silent_writer_blocks_the_read_until_data_comes() {
 #[test]
 fn trace_shows_the_system_calls_and_their_results() {
     let done = pipe_fork(&["--trace", "--count", "1", "--interval-ms", "0"]);
-    let parent = said(&done, "parent");
+    let parent: Vec<&str> =
+        said(&done, "parent").into_iter().map(str::trim_start).collect();
+    // The run starts with descriptors 0, 1 and 2 only, so the pipe's ends
+    // are the lowest free numbers, 3 and 4, as the chapter shows them.
     assert!(
-        parent.iter().any(|line| line.trim_start().starts_with("pipe2([")
-            && line.ends_with("], O_CLOEXEC) = 0")),
+        parent.contains(&"pipe2([3, 4], O_CLOEXEC) = 0"),
         "{}",
         done.stdout
     );
-    assert!(
-        parent.iter().any(|line| line.trim_start().starts_with("read(")
-            && line.ends_with(") = 0")),
-        "the final read returning 0 is traced:\n{}",
+    let last_read = parent.iter().rfind(|line| line.starts_with("read("));
+    assert_eq!(
+        last_read,
+        Some(&"read(3, buf, 256) = 0"),
+        "the parent's last read returns 0:\n{}",
         done.stdout
     );
 }
@@ -223,4 +242,22 @@ fn the_bare_run_refuses_the_narrated_runs_flags() {
         assert!(done.stderr.contains("cannot be used with"), "{}", done.stderr);
         assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
     }
+}
+
+#[test]
+fn the_default_run_writes_five_messages_200_ms_apart() {
+    let started = std::time::Instant::now();
+    let done = pipe_fork(&[]);
+    let took = started.elapsed();
+    assert!(done.status.success(), "{}", done.stderr);
+    let written = said(&done, "child")
+        .into_iter()
+        .filter(|line| line.starts_with("writing"))
+        .count();
+    assert_eq!(written, 5, "{}", done.stdout);
+    // The child sleeps before each message: the fifth cannot come before
+    // four intervals have passed. A lower bound only: a busy machine may
+    // be slower, never faster.
+    let four_intervals = Duration::from_millis(4 * 200);
+    assert!(took >= four_intervals, "five messages in {took:?}");
 }

@@ -5,15 +5,17 @@
 #![cfg(target_os = "linux")]
 
 use std::os::fd::OwnedFd;
+use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 use std::time::Duration;
 
 use labkit::hygiene::run_clean;
 use labkit::nobody::{NobodyCopy, also_as_nobody};
-use labkit::watchdog::Finished;
+use labkit::watchdog::{Background, Finished};
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
-use nix::unistd::{SysconfVar, geteuid, pipe2, sysconf, write};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::{Pid, SysconfVar, geteuid, pipe2, sysconf, write};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_pipe-capacity");
 
@@ -147,6 +149,50 @@ fn the_probe_finds_what_f_getpipe_sz_reports() {
     );
     assert!(out.contains("EAGAIN"), "the probe ends on EAGAIN:\n{out}");
     assert!(out.contains("the probe and the kernel agree"), "{out}");
+}
+
+#[test]
+fn a_default_pipe_holds_64_kib_that_is_64_times_1024_bytes() {
+    let page = page_size();
+    let size = fresh_pipe_size();
+    assert_eq!(size, 16 * page, "a default pipe is 16 pages");
+    let out = lesson_ok(&[], false);
+    assert_eq!(the_number_after(&out, "probed capacity: "), size, "{out}");
+    if page == 4096 {
+        assert_eq!(size, 64 * 1024, "64 KiB, which is not 32K");
+    } else {
+        eprintln!("skipped: 64 KiB holds for 4096-byte pages, here {page}");
+    }
+}
+
+#[test]
+fn with_step_delay_60_a_terminal_sees_the_row_drawn_page_by_page() {
+    // `script` runs the probe on a pseudo-terminal, where the bar redraws
+    // its row after each page ("\r" and the row again) instead of printing
+    // it once complete, and copies what was drawn to its own stdout.
+    let shown = format!("'{PROGRAM}' --step-delay 60 --color never");
+    let mut command = Command::new("script");
+    command.args(["--quiet", "--return", "--command", &shown, "/dev/null"]);
+    let started = std::time::Instant::now();
+    let done = run_clean(&mut command, LIMIT).unwrap_or_else(|error| {
+        panic!("script running the probe did not finish: {error}")
+    });
+    let took = started.elapsed();
+    assert!(done.status.success(), "{}\n{}", done.stdout, done.stderr);
+    let pages = fresh_pipe_size() / page_size();
+    // Each drawing of the row, as the number of pages it shows.
+    let drawn: Vec<usize> = done
+        .stdout
+        .split('\r')
+        .filter_map(|frame| frame.strip_prefix("kernel | "))
+        .map(|row| row.chars().take_while(|&mark| mark == '#').count())
+        .filter(|&marks| marks > 0)
+        .collect();
+    let one_page_more_each_time: Vec<usize> = (1..=pages).collect();
+    assert_eq!(drawn, one_page_more_each_time, "{:?}", done.stdout);
+    // 60 ms after each page: a lower bound on the run, never an upper one.
+    let pauses = Duration::from_millis(60) * pages as u32;
+    assert!(took >= pauses, "{pages} pages drawn in {took:?}");
 }
 
 #[test]
@@ -302,6 +348,41 @@ fn a_blocking_writer_stops_exactly_when_the_pipe_is_full() {
     assert_eq!(the_number_after(&out, "the reader got "), total, "{out}");
     assert!(out.contains("reaped my reader"), "{out}");
     assert!(out.contains("exited with code 0"), "{out}");
+}
+
+#[test]
+fn a_reader_that_never_reads_leaves_the_writer_to_sigalrm_after_10_s() {
+    // The reader child sleeps 1 s before its first read; stopping it
+    // first makes it a reader that never reads. The parent's blocking
+    // write then waits until its 10 s alarm.
+    let started = std::time::Instant::now();
+    let mut command = Command::new(PROGRAM);
+    command.args(["--show", "blocking"]);
+    let mut run = Background::start(&mut command, LIMIT);
+    let forked = run.wait_for("forked my reader, child ");
+    let reader: i32 = forked
+        .rsplit(' ')
+        .next()
+        .and_then(|pid| pid.parse().ok())
+        .unwrap_or_else(|| panic!("no reader pid in {forked:?}"));
+    let reader = Pid::from_raw(reader);
+    kill(reader, Signal::SIGSTOP).expect("stop the reader");
+    let writer = run.pid().as_raw();
+    let deadline = started + LIMIT;
+    while labkit::procfs::stat(writer).is_some_and(|stat| !stat.is_zombie()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the writer was still blocked in write() after {LIMIT:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let took = started.elapsed();
+    // The orphaned reader is still stopped: it must not outlive the test.
+    kill(reader, Signal::SIGKILL).expect("kill the stopped reader");
+    let (status, out, _) = run.finish();
+    assert_eq!(status.signal(), Some(Signal::SIGALRM as i32), "{out}");
+    assert!(!out.contains("wrote all"), "the writes never finished:\n{out}");
+    assert!(took >= Duration::from_secs(10), "SIGALRM came after {took:?}");
 }
 
 /// Fills a fresh pipe of the test's own with `chunk`-byte non-blocking

@@ -1,8 +1,11 @@
 //! The chapter's statements about the kernel's rules for a pipe's size,
 //! checked with Python's `fcntl` on pipes of a real process: shrinking
-//! below the bytes a pipe holds is EBUSY, a request is rounded up to a
-//! power-of-two number of pages, and an unprivileged user's pipes shrink
-//! to two pages once the user is over `pipe-user-pages-soft`.
+//! below the pages a pipe's bytes occupy is EBUSY, a request is rounded up
+//! to a power-of-two number of pages, a resize is the pipe's (both ends see
+//! it), `O_NONBLOCK` is shared by every copy of a descriptor, and an
+//! unprivileged user's pipes shrink to two pages once the user is over
+//! `pipe-user-pages-soft`. And one figure of the kernel's ABI seen by a
+//! process of its own: CAP_SYS_RESOURCE is bit 24 of `CapEff`.
 #![cfg(target_os = "linux")]
 
 use std::process::Command;
@@ -128,4 +131,112 @@ fn over_pipe_user_pages_soft_an_unprivileged_users_new_pipes_get_two_pages() {
     );
     assert_eq!(size, (2 * page_size()).to_string(), "two pages, not one");
     assert_eq!(grown, "EPERM", "growing it back is refused");
+}
+
+#[test]
+fn cap_sys_resource_alone_shows_as_bit_24_of_capeff() {
+    // As root of a user namespace of its own (unshare), a process holds
+    // every capability there; setpriv keeps CAP_SYS_RESOURCE alone in every
+    // set across its exec, and cat shows the kernel's view of itself.
+    let mut command = Command::new("unshare");
+    command.args([
+        "--user",
+        "--map-root-user",
+        "setpriv",
+        "--inh-caps=-all,+sys_resource",
+        "--ambient-caps=-all,+sys_resource",
+        "--bounding-set=-all,+sys_resource",
+        "cat",
+        "/proc/self/status",
+    ]);
+    let done = run_clean(&mut command, LIMIT).unwrap_or_else(|error| {
+        panic!("unshare, setpriv and cat did not finish: {error}")
+    });
+    if !done.status.success() && done.stderr.starts_with("unshare:") {
+        let reason = done.stderr.trim();
+        eprintln!("skipped: no user namespace to hold a capability ({reason})");
+        return;
+    }
+    assert!(done.status.success(), "{}", done.stderr);
+    let effective = done
+        .stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("CapEff:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .unwrap_or_else(|| panic!("no CapEff mask in:\n{}", done.stdout));
+    assert_eq!(effective, 1 << 24, "CapEff: {effective:016x}");
+}
+
+#[test]
+fn shrinking_counts_the_pages_bytes_occupy_not_the_bytes() {
+    let out = python(
+        "import os, fcntl, errno\n\
+         page = os.sysconf('SC_PAGE_SIZE')\n\
+         def shrink(w):\n\
+         \x20   try: return fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, page)\n\
+         \x20   except OSError as e: return errno.errorcode[e.errno]\n\
+         r, w = os.pipe()\n\
+         os.write(w, b'x' * 10)\n\
+         print(shrink(w) == page)\n\
+         r, w = os.pipe()\n\
+         os.write(w, b'x' * (page + 1))\n\
+         os.read(r, page - 1)\n\
+         print(shrink(w))\n",
+        false,
+    );
+    assert_eq!(
+        out, "True\nEBUSY\n",
+        "10 bytes fit one page; 2 bytes, one in each of two pages, do not"
+    );
+}
+
+#[test]
+fn a_resize_is_the_pipes_so_both_ends_see_it() {
+    let out = python(
+        "import os, fcntl\n\
+         page = os.sysconf('SC_PAGE_SIZE')\n\
+         r, w = os.pipe()\n\
+         fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, 8 * page)\n\
+         print(fcntl.fcntl(r, fcntl.F_GETPIPE_SZ) // page)\n",
+        false,
+    );
+    assert_eq!(out, "8\n", "resized through the write end, read at the other");
+}
+
+#[test]
+fn o_nonblock_is_shared_by_every_copy_of_a_descriptor() {
+    // Set on one descriptor, seen on its dup and in a child that inherited
+    // it through fork and exec (a second python3, started by the first).
+    let out = python(
+        "import os, fcntl, subprocess, sys\n\
+         r, w = os.pipe()\n\
+         copy = os.dup(w)\n\
+         os.set_blocking(w, False)\n\
+         print(os.get_blocking(copy), flush=True)\n\
+         child = f'import os; print(os.get_blocking({copy}))'\n\
+         subprocess.run([sys.executable, '-c', child], pass_fds=[copy])\n",
+        false,
+    );
+    assert_eq!(out, "False\nFalse\n", "the dup and the child: non-blocking");
+}
+
+#[test]
+fn a_blocking_write_of_100000_bytes_returns_only_once_all_are_in() {
+    // One write() call bigger than the pipe, and a reader that starts
+    // late: the call waits for room as often as it needs, then returns the
+    // whole count, not what fitted at first.
+    let out = python(
+        "import os, threading, time\n\
+         r, w = os.pipe()\n\
+         def slow_reader():\n\
+         \x20   time.sleep(0.3)\n\
+         \x20   while os.read(r, 4096): time.sleep(0.001)\n\
+         reader = threading.Thread(target=slow_reader)\n\
+         reader.start()\n\
+         print(os.write(w, b'x' * 100000))\n\
+         os.close(w)\n\
+         reader.join()\n",
+        false,
+    );
+    assert_eq!(out, "100000\n", "one write() call returned every byte");
 }

@@ -1,16 +1,16 @@
 //! The chapter's statements about SIGPIPE outside the lesson's own
-//! program: what bash and dash report for `yes | head`, what an ignored SIGPIPE
+//! program: what bash and dash report for `yes | head`, what ksh93 reports
+//! for a writer killed by SIGPIPE (and why its own pipelines are another
+//! story: they are socket pairs), what an ignored SIGPIPE
 //! does across `exec`, what `set -o pipefail` makes of 141, and two
 //! behaviours of Rust's standard library (`Command` restores SIGPIPE in
 //! the programs it starts; a `BufWriter` dropped unflushed loses EPIPE).
 //! The Rust behaviours are checked with a small program compiled here by
 //! the same `rustc` that builds the course.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::os::unix::process::ExitStatusExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use labkit::hygiene::run_clean;
@@ -43,6 +43,54 @@ fn dash_too_shows_141_for_yes_killed_by_sigpipe() {
     assert_eq!(done.stderr, "141\n", "128 + 13 in dash as in bash");
 }
 
+/// ksh93, where installed (CI installs Debian's package `ksh`).
+const KSH93: &str = "/usr/bin/ksh93";
+
+/// Runs `script` in ksh93, or says why not and returns None.
+fn ksh93(script: &str) -> Option<Finished> {
+    if !Path::new(KSH93).exists() {
+        eprintln!("skipped: no ksh93 at {KSH93} (Debian package ksh)");
+        return None;
+    }
+    Some(bounded(Command::new(KSH93).arg("-c").arg(script), script))
+}
+
+#[test]
+fn ksh93_shows_269_for_a_writer_killed_by_sigpipe() {
+    if !Path::new(KSH93).exists() {
+        eprintln!("skipped: no ksh93 at {KSH93} (Debian package ksh)");
+        return;
+    }
+    // bash makes the pipe (ksh93's own pipelines are not pipes, see the
+    // next test): ksh93 runs `yes` into it, `true` leaves without reading,
+    // and ksh93 reports how `yes` ended.
+    let done = bash(&format!("{KSH93} -c 'yes; echo $? >&2' | true"));
+    assert_eq!(done.stderr, "269\n", "256 + 13: killed by SIGPIPE");
+}
+
+#[test]
+fn a_ksh93_pipeline_is_a_socket_pair_and_its_writer_gets_econnreset() {
+    let Some(joined) = ksh93("readlink /proc/self/fd/1 | cat") else {
+        return;
+    };
+    assert!(
+        joined.stdout.starts_with("socket:["),
+        "ksh93 joins a pipeline's commands with a socket pair: {:?}",
+        joined.stdout
+    );
+    // The reader leaves with unread data: on a socket that resets the
+    // connection, and the blocked writer's write fails with ECONNRESET, not
+    // EPIPE, so no SIGPIPE comes. bash's pipe, the same way, gives 141.
+    // (`wait`: ksh93 waits for a pipeline's last command only.)
+    let script = "{ yes; echo $? >&2; } | sleep 0.2; wait";
+    let Some(done) = ksh93(script) else { return };
+    assert_eq!(
+        done.stderr, "yes: standard output: Connection reset by peer\n1\n",
+        "yes exits 1 after a failed write"
+    );
+    assert_eq!(bash(script).stderr, "141\n", "a pipe: killed by SIGPIPE");
+}
+
 #[test]
 fn an_ignored_sigpipe_stays_ignored_across_exec() {
     // bash starts `yes` by fork and exec; `trap '' PIPE` ignores SIGPIPE
@@ -65,34 +113,10 @@ fn under_pipefail_yes_into_head_fails_with_141() {
     assert_eq!(strict.stdout, "141\n", "the last failure: yes's 141");
 }
 
-/// The Rust program of these tests, compiled once. nextest runs each test
-/// in a process of its own, all at the same time: each compiles under a
-/// name of its own and renames the result into place (a rename is atomic),
-/// so no process ever runs a half-written program.
-fn rust_program() -> &'static PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-        let mut hasher = DefaultHasher::new();
-        RUST_PROGRAM.hash(&mut hasher);
-        let stem = format!("sigpipe_std-{:016x}", hasher.finish());
-        let program = dir.join(&stem);
-        if program.exists() {
-            return program;
-        }
-        let mine = format!("{stem}_{}", std::process::id());
-        let source = dir.join(format!("{mine}.rs"));
-        std::fs::write(&source, RUST_PROGRAM).expect("write the source");
-        let rustc = std::env::var("RUSTC").unwrap_or("rustc".into());
-        let done = bounded(
-            Command::new(rustc).arg(&source).arg("-o").arg(dir.join(&mine)),
-            "rustc",
-        );
-        assert!(done.status.success(), "rustc: {}", done.stderr);
-        std::fs::rename(dir.join(&mine), &program).expect("rename");
-        let _ = std::fs::remove_file(&source);
-        program
-    })
+/// The Rust program of these tests, compiled once (see `labkit::rustc`).
+fn rust_program() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    labkit::rustc::compiled(RUST_PROGRAM, "sigpipe_std", dir)
 }
 
 /// `command`: starts `yes` with std::process::Command and closes the read
