@@ -1,93 +1,82 @@
-//! Small programs compiled by a test, with the machine's real compilers:
-//! the way a test asks what a C header defines (`cc` and `<limits.h>`) or
-//! what Rust's standard library does (the `rustc` that builds the course).
+//! Small programs, given as source text, compiled for a test by the
+//! machine's real compilers: the course's own `rustc`, for claims about
+//! Rust's standard library that the lesson programs do not show (what
+//! `std::process::exit` flushes in a forked child, what `Command` does to
+//! SIGPIPE, how many writes `eprintln!` makes), and `cc`, for what a C
+//! header defines (`<limits.h>`'s `_POSIX_PIPE_BUF`).
 //!
-//! Each program is compiled once for its source: tests that run side by
-//! side (threads of one test binary, or processes under nextest) each
-//! compile under a name of their own and rename the result into place. A
-//! rename is atomic, so no test ever runs a half-written program.
+//! Each program is compiled once. Its file name holds a hash of its source,
+//! so a changed source is a new program. Tests of one process compile one
+//! at a time; tests in processes of their own (nextest runs them all at
+//! once) each compile under a name of their own and rename the result into
+//! place, and a rename is atomic: no test ever runs a half-written program.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::watchdog;
 
-/// A compiler may be slow on two busy cores, but it must end.
+/// A compiler is slow on a loaded two-core machine, but never this slow.
 const COMPILE_LIMIT: Duration = Duration::from_secs(180);
 
-/// Which compiler turns the source into a program.
-#[derive(Clone, Copy, Debug, Hash)]
-pub enum Language {
-    /// The system's C compiler, `cc`.
-    C,
-    /// `$RUSTC` (set by cargo for build scripts and tests), else `rustc`.
-    Rust,
+/// Held while this process compiles, so that two of its tests never
+/// compile the same program side by side.
+static COMPILING: Mutex<()> = Mutex::new(());
+
+/// The Rust program compiled from `source` by `$RUSTC` (cargo sets it for
+/// tests), in `dir` (a test's `env!("CARGO_TARGET_TMPDIR")`), named after
+/// `name` and its source's hash. Fails the test with rustc's messages if
+/// it does not compile.
+#[track_caller]
+pub fn rust(source: &str, name: &str, dir: &Path) -> PathBuf {
+    let rustc = std::env::var("RUSTC").unwrap_or("rustc".into());
+    let mut command = Command::new(rustc);
+    command.args(["--edition", "2021"]);
+    compiled(command, "rs", source, name, dir)
 }
 
-impl Language {
-    fn extension(self) -> &'static str {
-        match self {
-            Language::C => "c",
-            Language::Rust => "rs",
-        }
-    }
-
-    fn compiler(self) -> String {
-        match self {
-            Language::C => "cc".to_string(),
-            Language::Rust => {
-                std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into())
-            }
-        }
-    }
+/// The C program compiled from `source` by the system's `cc`, as
+/// [`rust`] does.
+#[track_caller]
+pub fn c(source: &str, name: &str, dir: &Path) -> PathBuf {
+    compiled(Command::new("cc"), "c", source, name, dir)
 }
 
-/// The program compiled from `source`, kept in `dir` (a test's
-/// `env!("CARGO_TARGET_TMPDIR")`) under `name` and a hash of the source,
-/// so that a changed source is compiled again. Panics, with the
-/// compiler's messages, when it does not compile.
-pub fn program(
-    dir: &Path,
-    name: &str,
-    language: Language,
+#[track_caller]
+fn compiled(
+    mut compiler: Command,
+    extension: &str,
     source: &str,
+    name: &str,
+    dir: &Path,
 ) -> PathBuf {
+    let _one_at_a_time =
+        COMPILING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut hasher = DefaultHasher::new();
-    (language, source).hash(&mut hasher);
-    let stem = format!("{name}_{:016x}", hasher.finish());
+    (extension, source).hash(&mut hasher);
+    let stem = format!("{name}-{:016x}", hasher.finish());
     let program = dir.join(&stem);
     if program.exists() {
         return program;
     }
-    // A name no other test compiling at the same time can have (rustc
-    // takes the crate's name from it: letters, digits and `_` only).
-    static COMPILING: AtomicUsize = AtomicUsize::new(0);
-    let mine = dir.join(format!(
-        "{stem}_{}_{}",
-        std::process::id(),
-        COMPILING.fetch_add(1, Ordering::Relaxed)
-    ));
-    let mine = mine.display().to_string();
-    let source_file = format!("{mine}.{}", language.extension());
+    let mine = format!("{stem}_{}", std::process::id());
+    let source_file = dir.join(format!("{mine}.{extension}"));
     std::fs::write(&source_file, source)
-        .unwrap_or_else(|error| panic!("writing {source_file}: {error}"));
-    let compiler = language.compiler();
-    let done = watchdog::run(
-        Command::new(&compiler).arg(&source_file).arg("-o").arg(&mine),
-        COMPILE_LIMIT,
-    )
-    .unwrap_or_else(|error| panic!("{compiler} {source_file}: {error}"));
+        .unwrap_or_else(|error| panic!("{}: {error}", source_file.display()));
+    compiler.arg(&source_file).arg("-o").arg(dir.join(&mine));
+    let done = watchdog::run(&mut compiler, COMPILE_LIMIT)
+        .unwrap_or_else(|error| panic!("compiling {name}: {error}"));
     let _ = std::fs::remove_file(&source_file);
     assert!(
         done.status.success(),
-        "{compiler} {source_file} failed:\n{}{}",
+        "compiling {name}: {}{}",
         done.stdout,
         done.stderr
     );
-    std::fs::rename(&mine, &program)
-        .unwrap_or_else(|error| panic!("renaming {mine}: {error}"));
+    std::fs::rename(dir.join(&mine), &program)
+        .unwrap_or_else(|error| panic!("rename {mine}: {error}"));
     program
 }

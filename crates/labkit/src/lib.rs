@@ -6,8 +6,9 @@
 //! workspace lints deny it everywhere else.
 //!
 //! - [`cli`]: argument errors as one line and exit status 2.
-//! - [`compiled`]: small C or Rust programs compiled once by a test, to
-//!   ask a header or the standard library what it really does.
+//! - [`compiled`]: a small Rust or C program given as source, compiled
+//!   once by the course's own `rustc` or by `cc`, for tests of the
+//!   standard library's ways and of what a C header defines.
 //! - [`cpu`]: the CPU time a process has used, which tells a busy loop
 //!   from a wait (lesson 07 and its exercise).
 //! - [`exercise`]: what exercise tests share: run the exercise's runner for
@@ -28,8 +29,6 @@
 //!   `_exit` for a forked child, and setting a signal's disposition.
 //! - [`procfs`]: a process's `/proc/PID/stat` line (state, parent,
 //!   group), for the checks that name what a run left behind.
-//! - [`rustc`]: a small Rust program given as source, compiled once by
-//!   the course's own `rustc`, for tests of the standard library's ways.
 //! - [`raw_status`]: a bounded wait that returns the status word as C's
 //!   `waitpid` stores it, undecoded, for lessons about that word.
 //! - [`fifo`]: FIFOs made safely: a private directory (mode 0700), FIFOs
@@ -55,7 +54,6 @@ pub mod passed_fd;
 pub mod process;
 pub mod procfs;
 pub mod raw_status;
-pub mod rustc;
 pub mod status;
 pub mod transcript;
 pub mod watchdog;

@@ -9,7 +9,7 @@
 //! - a forked child that leaves with `std::process::exit` runs the C
 //!   library's `exit`: Rust's stdout buffer, copied by `fork`, comes out
 //!   twice, and the `atexit` handlers run twice; `_exit` does neither. That
-//!   child is a small Rust program compiled here (`labkit::rustc`).
+//!   child is a small Rust program compiled here (`labkit::compiled`).
 #![cfg(target_os = "linux")]
 
 use std::os::fd::OwnedFd;
@@ -100,7 +100,7 @@ fn two_writes_can_come_out_of_one_read() {
 /// The forked child's program, compiled once.
 fn forking_program() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    labkit::rustc::compiled(FORKING_PROGRAM, "exit_in_child", dir)
+    labkit::compiled::rust(FORKING_PROGRAM, "exit_in_child", dir)
 }
 
 /// Registers an `atexit` handler, prints without a newline (so the text

@@ -113,10 +113,10 @@ fn under_pipefail_yes_into_head_fails_with_141() {
     assert_eq!(strict.stdout, "141\n", "the last failure: yes's 141");
 }
 
-/// The Rust program of these tests, compiled once (see `labkit::rustc`).
+/// The Rust program of these tests, compiled once (see `labkit::compiled`).
 fn rust_program() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    labkit::rustc::compiled(RUST_PROGRAM, "sigpipe_std", dir)
+    labkit::compiled::rust(RUST_PROGRAM, "sigpipe_std", dir)
 }
 
 /// `command`: starts `yes` with std::process::Command and closes the read

@@ -12,7 +12,6 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use labkit::compiled::{self, Language};
 use labkit::hygiene::run_clean;
 use labkit::nobody::{NOBODY, NobodyCopy, also_as_nobody};
 use labkit::watchdog::Finished;
@@ -273,11 +272,10 @@ int main(void) {
 fn posix_asks_for_a_pipe_buf_of_at_least_512() {
     // _POSIX_PIPE_BUF is the standard's minimum, the same 512 on every
     // POSIX system; PIPE_BUF is this system's own figure, and must meet it.
-    let program = compiled::program(
-        Path::new(env!("CARGO_TARGET_TMPDIR")),
-        "pipe_buf_limits",
-        Language::C,
+    let program = labkit::compiled::c(
         LIMITS_PROGRAM,
+        "pipe_buf_limits",
+        Path::new(env!("CARGO_TARGET_TMPDIR")),
     );
     let done = run_clean(&mut Command::new(&program), LIMIT)
         .unwrap_or_else(|error| panic!("the <limits.h> program: {error}"));
@@ -318,11 +316,10 @@ fn eprintln_is_five_write_calls_one_of_them_17() {
     // A SOCK_SEQPACKET socket keeps the bounds of every write: each
     // write() the program makes on its stderr arrives as one record, and
     // each read() here returns exactly one. So the records are the calls.
-    let program = compiled::program(
-        Path::new(env!("CARGO_TARGET_TMPDIR")),
-        "eprintln_writes",
-        Language::Rust,
+    let program = labkit::compiled::rust(
         EPRINTLN_PROGRAM,
+        "eprintln_writes",
+        Path::new(env!("CARGO_TARGET_TMPDIR")),
     );
     let (ours, its_stderr) = socketpair(
         AddressFamily::Unix,
