@@ -568,6 +568,53 @@ fn at_100000_bytes_every_nonblocking_record_goes_in_partly() {
     );
 }
 
+/// A non-blocking pipe of the test's own with only `free` bytes of room
+/// left: filled page by page, every write going in whole (a write that
+/// does not is a failure, never a wait).
+fn nonblocking_pipe_with_room_for(free: usize) -> (OwnedFd, OwnedFd) {
+    let (read_end, write_end) =
+        pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK).expect("pipe2");
+    let mut to_fill = pipe_capacity() - free;
+    let page = [b'x'; 4096];
+    while to_fill > 0 {
+        let chunk = &page[..to_fill.min(page.len())];
+        let wrote = nix::unistd::write(&write_end, chunk).expect("fill");
+        assert_eq!(wrote, chunk.len(), "filling the pipe");
+        to_fill -= wrote;
+    }
+    (read_end, write_end)
+}
+
+#[test]
+fn a_nonblocking_write_of_5000_bytes_into_4096_free_goes_in_partly() {
+    let (_read_end, write_end) = nonblocking_pipe_with_room_for(4096);
+    let wrote = nix::unistd::write(&write_end, &[b'y'; 5000]);
+    assert_eq!(
+        wrote,
+        Ok(4096),
+        "above PIPE_BUF, a non-blocking write takes what fits"
+    );
+}
+
+#[test]
+fn a_nonblocking_write_of_4096_bytes_into_100_free_writes_nothing() {
+    let (read_end, write_end) = nonblocking_pipe_with_room_for(100);
+    let wrote = nix::unistd::write(&write_end, &[b'y'; 4096]);
+    assert_eq!(
+        wrote,
+        Err(nix::errno::Errno::EAGAIN),
+        "at most PIPE_BUF: all or nothing"
+    );
+    // Nothing of it went in: the pipe holds only what filled it.
+    let mut held = 0;
+    let mut buffer = [0u8; 4096];
+    while let Ok(n) = read(&read_end, &mut buffer) {
+        assert!(buffer[..n].iter().all(|&byte| byte == b'x'), "a y got in");
+        held += n;
+    }
+    assert_eq!(held, pipe_capacity() - 100);
+}
+
 #[test]
 fn nonblocking_writes_larger_than_a_small_pipe_go_in_partly() {
     let pipe_size = pipe_buf().to_string();
