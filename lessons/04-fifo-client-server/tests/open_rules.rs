@@ -144,27 +144,48 @@ fn in_one_thread_a_blocking_open_of_the_read_end_waits_for_itself() {
     assert!(status.success(), "{stderr}");
 }
 
-#[test]
-fn a_fifo_holds_65536_bytes_16_pages_with_nothing_read() {
-    let tmp = tempfile::tempdir().unwrap();
-    let fifo = tmp.path().join("fifo");
-    make_fifo(&fifo);
-    let _reader = open_fifo(&fifo, OFlag::O_RDONLY | OFlag::O_NONBLOCK)
+/// A FIFO at `fifo` filled to the brim by a writer whose reader never
+/// reads: both ends (kept open, or the buffer would go) and the bytes it
+/// took.
+fn filled(fifo: &Path) -> (OwnedFd, OwnedFd, usize) {
+    make_fifo(fifo);
+    let reader = open_fifo(fifo, OFlag::O_RDONLY | OFlag::O_NONBLOCK)
         .expect("a reader that never reads");
-    let writer = open_fifo(&fifo, OFlag::O_WRONLY | OFlag::O_NONBLOCK)
+    let writer = open_fifo(fifo, OFlag::O_WRONLY | OFlag::O_NONBLOCK)
         .expect("the writer finds the reader");
     let mut held = 0;
     loop {
         match write(&writer, &[b'x'; 1024]) {
             Ok(n) => held += n,
-            Err(Errno::EAGAIN) => break, // full: not one byte more goes in
+            Err(Errno::EAGAIN) => break, // full
             Err(errno) => panic!("write into the FIFO: {errno}"),
         }
     }
-    assert_eq!(write(&writer, b"x"), Err(Errno::EAGAIN));
+    assert_eq!(write(&writer, b"x"), Err(Errno::EAGAIN), "not one byte more");
+    (reader, writer, held)
+}
+
+#[test]
+fn a_fifo_holds_65536_bytes_16_pages_with_nothing_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_reader, writer, held) = filled(&tmp.path().join("fifo"));
     assert_eq!(held, 65536);
     let page = sysconf(SysconfVar::PAGE_SIZE).unwrap().unwrap() as usize;
     assert_eq!(held / page, 16, "pages of {page} bytes");
     let size = fcntl(&writer, FcntlArg::F_GETPIPE_SZ).unwrap() as usize;
     assert_eq!(held, size, "what the kernel reports for this FIFO");
+}
+
+#[test]
+fn a_full_fifo_is_still_size_0_in_the_file_system() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("fifo");
+    let (_reader, _writer, held) = filled(&fifo);
+    assert!(held > 0);
+    // What `ls -l` shows: the bytes are in the kernel's buffer, not the file.
+    let listed = bounded("ls -l", &mut shell(r#"ls -l "$1""#, &[&fifo]));
+    assert!(listed.status.success(), "{}", listed.stderr);
+    let fields: Vec<&str> = listed.stdout.split_whitespace().collect();
+    assert!(fields[0].starts_with('p'), "a FIFO: {}", listed.stdout);
+    assert_eq!(fields[4], "0", "the size column: {}", listed.stdout);
 }
