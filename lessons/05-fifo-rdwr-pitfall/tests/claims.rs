@@ -211,3 +211,32 @@ fn writing_every_request_before_reading_a_reply_deadlocks_in_write() {
         }
     }
 }
+
+#[test]
+fn with_two_clients_on_one_replies_fifo_the_first_to_read_takes_the_reply() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (requests, replies) =
+        (tmp.path().join("requests"), tmp.path().join("replies"));
+    make_fifo(&requests);
+    make_fifo(&replies);
+    // Client A sends a request and does not read yet; client B, another
+    // process reading the same replies FIFO, reads first and gets A's reply.
+    let two_clients = r#"
+        "$3" two-fifos --requests "$1" --replies "$2" > /dev/null &
+        peer=$!
+        exec 3> "$1"; exec 4< "$2"     # client A, in the peer's order
+        ( read -r reply; echo "client B read: $reply" ) < "$2" &
+        echo "from client A" >&3
+        wait $!                        # client B has its line
+        exec 3>&- 4<&-; wait $peer
+    "#;
+    let done = bounded(
+        "two shell clients and rdwr-peer",
+        Command::new("sh")
+            .args(["-c", two_clients, "sh"])
+            .args([&requests, &replies])
+            .arg(PEER),
+    );
+    assert!(done.status.success(), "{}", done.stderr);
+    assert_eq!(done.stdout, "client B read: FROM CLIENT A\n");
+}
