@@ -108,4 +108,9 @@ fn more_than_a_fifo_holds_is_read_to_the_end() {
     );
     assert_eq!(report.messages[0], format!("\"line 0 {:050}\"", 0));
     assert_eq!(report.messages[1999], format!("\"line 1999 {:050}\"", 1999));
+    // Each message is shown quoted, without its newline: the stream had
+    // its bytes less the two quotes, plus the newline.
+    let bytes: usize =
+        report.messages.iter().map(|quoted| quoted.len() - 2 + 1).sum();
+    assert_eq!(bytes, 120_890, "every byte of the stream, to the last");
 }

@@ -181,3 +181,50 @@ fn a_client_stopped_in_its_blocking_open_carries_on() {
     assert!(status.success(), "{out}");
     assert!(out.contains("5 × \"ping\""), "{out}");
 }
+
+#[test]
+fn a_fifo_left_by_a_sigkilled_server_makes_the_next_mkfifo_fail_with_eexist() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("fifo");
+    let mut server = server(&fifo, &[]);
+    server.wait_for("open(O_RDONLY)");
+    server.signal(Signal::SIGKILL);
+    server.finish();
+    assert!(fifo.exists(), "nothing can clean up after SIGKILL");
+    let made = bounded("mkfifo", &mut shell(r#"mkfifo "$1""#, &[&fifo]));
+    assert!(!made.status.success(), "mkfifo made a FIFO that was there");
+    // EEXIST, in the words of strerror(3).
+    assert!(made.stderr.contains("File exists"), "{}", made.stderr);
+}
+
+#[test]
+fn a_private_directory_per_run_keeps_a_sigkilled_run_out_of_the_next_ones_way()
+{
+    let tmp = tempfile::tempdir().unwrap();
+    let default_server = || {
+        let mut server =
+            background(Command::new(SERVER).env("TMPDIR", tmp.path()));
+        server.wait_for("open(O_RDONLY)");
+        server
+    };
+    let killed = default_server();
+    killed.signal(Signal::SIGKILL);
+    killed.finish();
+    let stale = entries(tmp.path());
+    assert_eq!(stale.len(), 1, "the killed run's directory stays");
+    assert!(stale[0].join("fifo").exists(), "and its FIFO in it");
+
+    let next = default_server();
+    let fresh: Vec<_> = entries(tmp.path())
+        .into_iter()
+        .filter(|dir| !stale.contains(dir))
+        .collect();
+    assert_eq!(fresh.len(), 1, "the next run made a directory of its own");
+    bounded(
+        "fifo-client",
+        &mut client(&fresh[0].join("fifo"), &["--count", "1"]),
+    );
+    let (status, out, _) = next.finish();
+    assert!(status.success(), "{out}");
+    assert_eq!(entries(tmp.path()), stale, "the next run removed its own");
+}

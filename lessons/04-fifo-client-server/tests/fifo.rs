@@ -45,7 +45,12 @@ fn the_printed_command_delivers_100_pings_and_then_everything_is_gone() {
 #[test]
 fn the_default_fifo_is_0600_in_a_0700_directory() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut server = background(Command::new(SERVER).env("TMPDIR", tmp.path()));
+    // Under umask 0 nothing is taken away: the modes seen are those asked.
+    let mut server = background(
+        Command::new("sh")
+            .args(["-c", r#"umask 0; exec "$0""#, SERVER])
+            .env("TMPDIR", tmp.path()),
+    );
     server.wait_for("open(O_RDONLY)");
     let dir = entries(tmp.path()).pop().expect("the private directory");
     let fifo = dir.join("fifo");
@@ -53,7 +58,7 @@ fn the_default_fifo_is_0600_in_a_0700_directory() {
         std::fs::symlink_metadata(path).unwrap().permissions().mode() & 0o777
     };
     assert_eq!(mode(&dir), 0o700);
-    assert_eq!(mode(&fifo) & 0o077, 0, "nobody but the owner may use the FIFO");
+    assert_eq!(mode(&fifo), 0o600, "nobody but the owner may use the FIFO");
     bounded("client", &mut client(&fifo, &["--count", "1"]));
     assert!(server.finish().0.success());
 }
@@ -335,20 +340,57 @@ fn allow_shared_accepts_a_shared_fifo_and_says_who_else_may_use_it() {
     assert_eq!(identity(&fifo).1 & 0o777, 0o644, "the mode is the user's");
 }
 
-#[test]
-fn ctrl_c_on_a_waiting_server_removes_its_fifo_and_directory() {
+/// Sends `signal` to a server waiting in open() on its private FIFO:
+/// the FIFO and its directory are removed, and the signal still ends the
+/// server, as it would have without the cleanup.
+fn a_signal_on_a_waiting_server_removes_its_fifo_and_directory(signal: Signal) {
     let tmp = tempfile::tempdir().unwrap();
     let mut server = background(Command::new(SERVER).env("TMPDIR", tmp.path()));
     server.wait_for("open(O_RDONLY)");
     assert_eq!(entries(tmp.path()).len(), 1, "the private directory exists");
-    server.signal(Signal::SIGINT);
+    server.signal(signal);
     let (status, out, _) = server.finish();
-    assert_eq!(status.signal(), Some(libc::SIGINT), "{out}");
+    assert_eq!(status.signal(), Some(signal as i32), "{signal}: {out}");
     assert!(
         entries(tmp.path()).is_empty(),
-        "left behind: {:?}",
+        "{signal} left behind: {:?}",
         entries(tmp.path())
     );
+}
+
+#[test]
+fn ctrl_c_on_a_waiting_server_removes_its_fifo_and_directory() {
+    a_signal_on_a_waiting_server_removes_its_fifo_and_directory(Signal::SIGINT);
+}
+
+#[test]
+fn a_shell_shows_status_130_for_a_server_ended_by_ctrl_c() {
+    for shell in ["sh", "bash"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let script =
+            r#""$1" & echo "server pid $!"; wait $!; echo "status $?""#;
+        let mut run = background(
+            Command::new(shell)
+                .args(["-c", script, shell, SERVER])
+                .env("TMPDIR", tmp.path()),
+        );
+        let line = run.wait_for("server pid ");
+        let pid: i32 = line.rsplit(' ').next().unwrap().parse().unwrap();
+        run.wait_for("open(O_RDONLY)");
+        // What Ctrl-C does: SIGINT to the server.
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGINT)
+            .unwrap();
+        run.wait_for(&format!("status {}", 128 + libc::SIGINT));
+        let (status, ..) = run.finish();
+        assert!(status.success(), "{shell}");
+        assert!(entries(tmp.path()).is_empty(), "{shell}: the FIFO is gone");
+    }
+}
+
+#[test]
+fn sighup_on_a_waiting_server_removes_its_fifo_and_directory() {
+    // What a closed terminal window sends.
+    a_signal_on_a_waiting_server_removes_its_fifo_and_directory(Signal::SIGHUP);
 }
 
 #[test]

@@ -10,10 +10,15 @@ use nix::sys::stat::Mode;
 use nix::unistd::{mkfifo, read, unlink, write};
 
 // ANCHOR: bare
+/// Makes a FIFO that only its owner may use: `mkfifo(path, 0600)`.
+pub fn make_fifo(path: &Path) -> nix::Result<()> {
+    mkfifo(path, Mode::S_IRUSR | Mode::S_IWUSR)
+}
+
 /// The pitfall: one FIFO opened O_RDWR, written, then read, by one process.
 /// Returns what the read gave: the request itself.
 pub fn one_fifo_both_ways(path: &Path, request: &[u8]) -> nix::Result<Vec<u8>> {
-    mkfifo(path, Mode::S_IRUSR | Mode::S_IWUSR)?; // mkfifo(path, 0600)
+    make_fifo(path)?;
     let flags = OFlag::O_RDWR | OFlag::O_CLOEXEC;
     let both_ways = open(path, flags, Mode::empty())?; // Linux: never waits
     write(&both_ways, request)?;
@@ -55,7 +60,27 @@ mod tests {
     use std::sync::mpsc;
     use std::time::Duration;
 
+    use nix::sys::stat::{SFlag, lstat, umask};
+
     use super::*;
+
+    #[test]
+    fn the_fifos_are_made_0600_even_under_umask_0() {
+        // Under umask 0 nothing is taken away: the mode seen is the mode
+        // asked for. The umask belongs to the whole test process; while it
+        // is 0 the other tests here can only make 0600 FIFOs and 0700
+        // directories, modes it does not change.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fifo");
+        let old = umask(Mode::empty());
+        let made = make_fifo(&path);
+        umask(old);
+        made.unwrap();
+        let stat = lstat(&path).unwrap();
+        let kind = SFlag::from_bits_truncate(stat.st_mode) & SFlag::S_IFMT;
+        assert_eq!(kind, SFlag::S_IFIFO);
+        assert_eq!(stat.st_mode & 0o7777, 0o600);
+    }
 
     #[test]
     fn one_fifo_opened_o_rdwr_hands_the_writer_its_own_request() {
@@ -72,7 +97,7 @@ mod tests {
         let (requests, replies) =
             (dir.path().join("requests"), dir.path().join("replies"));
         for fifo in [&requests, &replies] {
-            mkfifo(fifo, Mode::S_IRUSR | Mode::S_IWUSR).unwrap();
+            make_fifo(fifo).unwrap();
         }
         // The peer: the shell opens requests to read, then replies to
         // write (the same order), and answers in capitals until EOF.

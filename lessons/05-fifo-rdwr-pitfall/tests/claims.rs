@@ -132,3 +132,111 @@ fn opening_in_the_opposite_order_deadlocks_until_the_limit() {
     );
     assert!(done.left_running, "the client is still stuck in its open");
 }
+
+#[test]
+fn the_trace_shows_the_read_that_takes_back_our_own_request() {
+    let request = "request 1\n";
+    let traced =
+        bounded("fifo-rdwr --trace", Command::new(RDWR).arg("--trace"));
+    assert!(traced.status.success(), "{}", traced.stderr);
+    let lines: Vec<&str> = traced.stdout.lines().collect();
+    let call = format!("read(fd, buf, 64) = {}", request.len());
+    let at = lines
+        .iter()
+        .position(|line| line.ends_with(&call))
+        .unwrap_or_else(|| panic!("no {call:?} in:\n{}", traced.stdout));
+    assert!(
+        lines[at + 1]
+            .contains(&format!("read() = {request:?}: my own request")),
+        "the traced read is the one that took back the request:\n{}",
+        traced.stdout
+    );
+    let plain = bounded("fifo-rdwr", &mut Command::new(RDWR));
+    assert!(!plain.stdout.contains("read(fd, buf"), "{}", plain.stdout);
+}
+
+/// A shell client of `rdwr-peer two-fifos` that sends `count` requests and,
+/// when `lock_step`, reads each reply before the next; otherwise it reads
+/// none. It says how far it got every 1000 requests.
+fn shell_client(count: usize, lock_step: bool) -> String {
+    let read_reply = if lock_step { r#"read -r reply <&4"# } else { ":" };
+    format!(
+        r#"
+        "$3" two-fifos --requests "$1" --replies "$2" > /dev/null &
+        exec 3> "$1"; exec 4< "$2"      # the peer's order
+        i=0
+        while [ "$i" -lt {count} ]; do
+            echo "request $i" >&3; {read_reply}
+            i=$((i + 1))
+            [ $((i % 1000)) -eq 0 ] && echo "sent $i"
+        done
+        echo "all {count} requests sent"
+        exec 3>&-; wait $!
+        "#
+    )
+}
+
+#[test]
+fn writing_every_request_before_reading_a_reply_deadlocks_in_write() {
+    // 20 000 requests of about 14 bytes: far more than the two FIFOs hold
+    // (65 536 bytes each), so the peer stops in write() on a full replies
+    // FIFO, and the client in write() on a full requests FIFO.
+    let count = 20_000;
+    for lock_step in [true, false] {
+        let tmp = tempfile::tempdir().unwrap();
+        let (requests, replies) =
+            (tmp.path().join("requests"), tmp.path().join("replies"));
+        make_fifo(&requests);
+        make_fifo(&replies);
+        let mut client = Command::new("sh");
+        client
+            .args(["-c", &shell_client(count, lock_step), "sh"])
+            .args([&requests, &replies])
+            .arg(PEER);
+        let all_sent = format!("all {count} requests sent");
+        if lock_step {
+            let done = bounded("a lock-step shell client", &mut client);
+            assert!(done.status.success(), "{}", done.stderr);
+            assert!(done.stdout.contains(&all_sent), "{}", done.stdout);
+            continue;
+        }
+        // Still running after two seconds: a lower bound on the deadlock.
+        // The lock-step run of the same count, just before, has ended.
+        let stuck = Duration::from_secs(2);
+        match watchdog::run(&mut client, stuck) {
+            Err(watchdog::RunError::TimedOut { stdout, .. }) => {
+                assert!(!stdout.contains(&all_sent), "{stdout}");
+            }
+            other => panic!("the pipelining client ended: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn with_two_clients_on_one_replies_fifo_the_first_to_read_takes_the_reply() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (requests, replies) =
+        (tmp.path().join("requests"), tmp.path().join("replies"));
+    make_fifo(&requests);
+    make_fifo(&replies);
+    // Client A sends a request and does not read yet; client B, another
+    // process reading the same replies FIFO, reads first and gets A's reply.
+    let two_clients = r#"
+        "$3" two-fifos --requests "$1" --replies "$2" > /dev/null &
+        peer=$!
+        exec 3> "$1"; exec 4< "$2"     # client A, in the peer's order
+        ( read -r reply; echo "client B read: $reply" ) < "$2" &
+        echo "from client A" >&3
+        wait $!                        # client B has its line
+        exec 3>&- 4<&-; wait $peer
+    "#;
+    let done = bounded(
+        "two shell clients and rdwr-peer",
+        Command::new("sh")
+            .args(["-c", two_clients, "sh"])
+            .args([&requests, &replies])
+            .arg(PEER),
+    );
+    assert!(done.status.success(), "{}", done.stderr);
+    assert_eq!(done.stdout, "client B read: FROM CLIENT A\n");
+}
