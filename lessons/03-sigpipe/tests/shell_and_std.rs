@@ -79,10 +79,14 @@ fn a_ksh93_pipeline_is_a_socket_pair_and_its_writer_gets_econnreset() {
         joined.stdout
     );
     // The reader leaves with unread data: on a socket that resets the
-    // connection, and the blocked writer's write fails with ECONNRESET, not
+    // connection, and the writer blocked in write() gets ECONNRESET, not
     // EPIPE, so no SIGPIPE comes. bash's pipe, the same way, gives 141.
-    // (`wait`: ksh93 waits for a pipeline's last command only.)
-    let script = "{ yes; echo $? >&2; } | sleep 0.2; wait";
+    // The reader takes one byte first, so `yes` is surely running, then
+    // gives it a second to fill the buffer and block: a write begun only
+    // after the reader left would get EPIPE. (`wait`: ksh93 waits for a
+    // pipeline's last command only.)
+    let script =
+        "{ yes; echo $? >&2; } | { head -c 1 >/dev/null; sleep 1; }; wait";
     let Some(done) = ksh93(script) else { return };
     assert_eq!(
         done.stderr, "yes: standard output: Connection reset by peer\n1\n",
