@@ -169,9 +169,13 @@ fn filled(fifo: &Path) -> (OwnedFd, OwnedFd, usize) {
 fn a_fifo_holds_65536_bytes_16_pages_with_nothing_read() {
     let tmp = tempfile::tempdir().unwrap();
     let (_reader, writer, held) = filled(&tmp.path().join("fifo"));
-    assert_eq!(held, 65536);
     let page = sysconf(SysconfVar::PAGE_SIZE).unwrap().unwrap() as usize;
-    assert_eq!(held / page, 16, "pages of {page} bytes");
+    assert_eq!(held, 16 * page, "16 pages of {page} bytes");
+    if page == 4096 {
+        assert_eq!(held, 65536);
+    } else {
+        eprintln!("skipped: 65536 holds for 4096-byte pages, here {page}");
+    }
     let size = fcntl(&writer, FcntlArg::F_GETPIPE_SZ).unwrap() as usize;
     assert_eq!(held, size, "what the kernel reports for this FIFO");
 }
