@@ -8,8 +8,9 @@
 //!   messages;
 //! - a forked child that leaves with `std::process::exit` runs the C
 //!   library's `exit`: Rust's stdout buffer, copied by `fork`, comes out
-//!   twice, and the `atexit` handlers run twice; `_exit` does neither. That
-//!   child is a small Rust program compiled here (`labkit::compiled`).
+//!   twice, and the `atexit` handlers run twice; `_exit` does neither. The
+//!   forking program is `tests/programs/exit_in_child.rs`, compiled here
+//!   (`labkit::compiled`) and run as a process of its own.
 #![cfg(target_os = "linux")]
 
 use std::os::fd::OwnedFd;
@@ -103,42 +104,8 @@ fn forking_program() -> PathBuf {
     labkit::compiled::rust(FORKING_PROGRAM, "exit_in_child", dir)
 }
 
-/// Registers an `atexit` handler, prints without a newline (so the text
-/// waits in Rust's stdout buffer), forks, and has the child leave by
-/// `std::process::exit(0)` or `_exit(0)`, as its argument says. The parent
-/// reaps the child and ends normally. The C calls are declared by hand:
-/// std links the C library but does not expose `fork`.
-const FORKING_PROGRAM: &str = r#"
-extern "C" {
-    fn atexit(handler: extern "C" fn()) -> i32;
-    fn fork() -> i32;
-    fn waitpid(pid: i32, status: *mut i32, options: i32) -> i32;
-    fn _exit(code: i32) -> !;
-}
-
-extern "C" fn handler() {
-    eprintln!("atexit handler ran");
-}
-
-fn main() {
-    let exit_with_std = std::env::args().nth(1).as_deref() == Some("std");
-    // SAFETY: one process, one thread: atexit and fork are safe to call,
-    // and the child only exits.
-    unsafe {
-        atexit(handler);
-        print!("written before the fork;");
-        if fork() == 0 {
-            if exit_with_std {
-                std::process::exit(0);
-            }
-            _exit(0);
-        }
-        let mut status = 0;
-        waitpid(-1, &mut status, 0);
-    }
-    println!(" the parent's end");
-}
-"#;
+/// The program: `tests/programs/exit_in_child.rs`.
+const FORKING_PROGRAM: &str = include_str!("programs/exit_in_child.rs");
 
 #[test]
 fn a_child_leaving_by_std_exit_flushes_the_copied_buffer_and_runs_atexit() {
